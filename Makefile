@@ -1,0 +1,122 @@
+# hipaa-gate — every set-up step lives here; `make run` and `make test` need nothing else.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+##@ Pinned tools (the only place their versions are written)
+OPA_VERSION   := v1.22.3
+REGAL_VERSION := v0.42.0
+OPA_MODULE    := github.com/open-policy-agent/opa
+REGAL_MODULE  := github.com/open-policy-agent/regal
+
+GOBIN  ?= $(shell go env GOPATH)/bin
+OPA    := $(GOBIN)/opa
+REGAL  := $(GOBIN)/regal
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PYTEST_ARGS ?=
+COVERAGE_THRESHOLD := 95
+REGO_DIRS := policies policy_tests
+
+export PATH := $(GOBIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+export HIPAA_GATE_OPA_BIN := $(OPA)
+# Regal and OPA must not call out to GitHub from CI.
+export REGAL_DISABLE_VERSION_CHECK := 1
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Set-up
+# Regal is installed through a throw-away module: `go install regal@version` asks the module proxy
+# for Regal's version list (deprecation check), which the proxy refuses here; `go get` of the pinned
+# version in a temporary module does not need that list. Go's build cache is reused either way.
+
+.PHONY: install
+install: tools venv ## Install OPA, Regal (go install, pinned) and the Python venv (idempotent)
+
+.PHONY: tools
+tools: ## go install the pinned OPA and Regal unless a matching binary is already there
+	@if [ "$$(go version -m $(OPA) 2>/dev/null | awk '$$1=="mod" {print $$3}')" != "$(OPA_VERSION)" ]; then \
+	  echo "installing opa $(OPA_VERSION) (first build takes minutes)"; \
+	  GOBIN=$(GOBIN) go install $(OPA_MODULE)@$(OPA_VERSION); \
+	fi
+	@$(OPA) version | head -1
+	@if [ "$$(go version -m $(REGAL) 2>/dev/null | awk '$$1=="mod" {print $$3}')" != "$(REGAL_VERSION)" ]; then \
+	  echo "installing regal $(REGAL_VERSION) (first build takes minutes)"; \
+	  tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  ( cd "$$tmp" && go mod init hipaa-gate-tools >/dev/null 2>&1 \
+	    && go get $(REGAL_MODULE)@$(REGAL_VERSION) >/dev/null 2>&1 \
+	    && GOBIN=$(GOBIN) go install $(REGAL_MODULE) ); \
+	fi
+	@echo "regal $$(go version -m $(REGAL) | awk '$$1=="mod" {print $$3}')"
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create .venv with the project installed editable (dev extras)
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+##@ Running
+
+.PHONY: run
+run: install ## Start OPA (127.0.0.1:8181) and the shim (127.0.0.1:8000) in the foreground; Ctrl-C stops both
+	HIPAA_GATE_DEV_MODE=$${HIPAA_GATE_DEV_MODE:-1} exec $(VENV)/bin/hipaa-gate serve
+
+##@ Checks
+
+.PHONY: test
+test: install fmt-check rego-check lint test-rego test-py ## Every check: fmt, strict check, Regal, opa test + coverage, ruff, pytest
+
+.PHONY: fmt-check
+fmt-check: ## opa fmt --list --fail and ruff format --check
+	$(OPA) fmt --list --fail $(REGO_DIRS)
+
+.PHONY: rego-check
+rego-check: ## opa check --strict
+	$(OPA) check --strict $(REGO_DIRS)
+
+.PHONY: lint
+lint: ## regal lint and ruff check
+	$(REGAL) lint --disable-all-remote-features $(REGO_DIRS) 2>/dev/null || $(REGAL) lint $(REGO_DIRS)
+	$(VENV)/bin/ruff check service tests bench
+
+.PHONY: test-rego
+test-rego: ## opa test with the coverage threshold
+	$(OPA) test $(REGO_DIRS) --ignore '*.json' --ignore '!data.json' -v > .opa-test.log 2>&1 || { cat .opa-test.log; exit 1; }
+	@tail -n 3 .opa-test.log
+	@$(OPA) test $(REGO_DIRS) --coverage --threshold $(COVERAGE_THRESHOLD) > .opa-coverage.json \
+	  || { $(PY) -c 'import json,sys; d=json.load(open(".opa-coverage.json")); print("coverage", d.get("coverage"))'; exit 1; }
+	@$(PY) -c 'import json; d=json.load(open(".opa-coverage.json")); print(f"opa test coverage {d[\"coverage\"]:.2f}% (threshold $(COVERAGE_THRESHOLD)%)")'
+
+.PHONY: test-py
+test-py: ## pytest (unit + integration against a real OPA)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: fmt
+fmt: ## Format Rego and Python in place
+	$(OPA) fmt --write $(REGO_DIRS)
+	$(VENV)/bin/ruff format service tests bench
+
+##@ Measuring and auditing
+
+.PHONY: bench
+bench: install ## Benchmarks (opa bench + load test OPA vs shim); writes docs/benchmarks.md
+	$(PY) bench/run.py
+
+.PHONY: soak
+soak: install ## Minutes-long mixed load against real processes; prints the figures
+	$(PY) -m tests.reliability.soak
+
+.PHONY: audit
+audit: venv ## pip-audit the dependencies (needs the package index; not part of make test)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip-audit
+	$(VENV)/bin/pip-audit --skip-editable
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps .venv and Go's caches)
+	rm -rf .build .opa-test.log .opa-coverage.json .pytest_cache
