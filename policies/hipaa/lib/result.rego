@@ -1,0 +1,37 @@
+# METADATA
+# title: Result helpers
+# description: |
+#   One place that turns a rule's METADATA into the items of a decision, so a
+#   code's rule id, citation and wording live only in that METADATA block.
+#   A rule's `custom` block carries `rule` (the rules.md id), `code`, `citation`
+#   and `message` (or `summary` for a basis).
+package hipaa.lib
+
+# METADATA
+# title: result
+# description: |
+#   {code, citation, message, rule} from the METADATA custom block of the rule
+#   that calls it (pass rego.metadata.chain()), merged with rule-specific fields
+#   (which may override, e.g. a state's own citation).
+result(chain, extra) := object.union(
+	{
+		"code": chain[0].annotations.custom.code,
+		"citation": chain[0].annotations.custom.citation,
+		"message": chain[0].annotations.custom.message,
+		"rule": chain[0].annotations.custom.rule,
+	},
+	extra,
+)
+
+# METADATA
+# title: basis
+# description: A basis item {code, citation, summary, rule} from the calling rule's METADATA.
+basis(chain, extra) := object.union(
+	{
+		"code": chain[0].annotations.custom.code,
+		"citation": chain[0].annotations.custom.citation,
+		"summary": chain[0].annotations.custom.summary,
+		"rule": chain[0].annotations.custom.rule,
+	},
+	extra,
+)
