@@ -14,4 +14,7 @@ obligations := set()
 
 bases := set()
 
-jurisdictions := {s | some s in [object.get(input, ["patient", "state"], null), object.get(input, ["requester", "state"], null)]; is_string(s)}
+jurisdictions contains state if {
+	some state in [input.patient.state, input.requester.state]
+	is_string(state)
+}
