@@ -14,7 +14,6 @@ obligations := set()
 
 bases := set()
 
-jurisdictions contains state if {
-	some state in [input.patient.state, input.requester.state]
-	is_string(state)
-}
+jurisdictions contains input.patient.state if is_string(input.patient.state)
+
+jurisdictions contains input.requester.state if is_string(input.requester.state)
