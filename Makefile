@@ -110,7 +110,7 @@ bench: install ## Benchmarks (opa bench + load test OPA vs shim); writes docs/be
 
 .PHONY: soak
 soak: install ## Minutes-long mixed load against real processes; prints the figures
-	$(PY) -m tests.reliability.soak
+	$(PY) tests/reliability/soak.py
 
 .PHONY: audit
 audit: venv ## pip-audit the dependencies (needs the package index; not part of make test)
