@@ -1,0 +1,31 @@
+# hipaa-gate shim image (Flask under gunicorn). OPA runs as a separate sidecar container
+# (see docker-compose.yml and deploy/kubernetes/). Not built by CI: no Docker engine there.
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+RUN groupadd --system --gid 10001 hipaa \
+    && useradd --system --uid 10001 --gid hipaa --home-dir /app --shell /usr/sbin/nologin hipaa
+
+COPY pyproject.toml README.md gunicorn.conf.py ./
+COPY service ./service
+# The element catalog is read at start-up to reject unknown elements.
+COPY policies ./policies
+RUN pip install . \
+    && mkdir -p /var/log/hipaa-gate \
+    && chown hipaa:hipaa /var/log/hipaa-gate
+
+USER hipaa:hipaa
+
+ENV HIPAA_GATE_BIND=0.0.0.0:8000 \
+    HIPAA_GATE_OPA_URL=http://127.0.0.1:8181 \
+    HIPAA_GATE_POLICY_DIR=/app/policies \
+    HIPAA_GATE_DECISION_LOG=/var/log/hipaa-gate/decisions.jsonl
+
+EXPOSE 8000
+CMD ["gunicorn", "--config", "/app/gunicorn.conf.py", "service.wsgi:app"]
