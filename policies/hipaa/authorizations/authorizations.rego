@@ -1,0 +1,84 @@
+# METADATA
+# title: Authorizations and consents
+# description: |
+#   The one place that decides whether a signed patient permission on file is valid
+#   and what it covers: HIPAA authorizations (45 CFR 164.508), psychotherapy-notes
+#   authorizations (164.508(a)(2)) and 42 CFR Part 2 consents (2.31, 2.33, 2.64).
+#   Other packages (and the state-law overlay) ask `valid(auth)`, `covers(auth, category)`
+#   and the typed helpers below; none of them reads an authorization's fields itself.
+# related_resources:
+#   - description: 45 CFR 164.508 (uses and disclosures for which an authorization is required)
+#     ref: https://www.ecfr.gov/current/title-45/section-164.508
+#   - description: 42 CFR 2.31 (consent requirements)
+#     ref: https://www.ecfr.gov/current/title-42/section-2.31
+package hipaa.authorizations
+
+# Treatment, payment and health care operations: what a part2_tpo_consent covers by its type
+# (42 CFR 2.33(b) as amended 2024).
+tpo_purposes := {"treatment", "payment", "health_care_operations"}
+
+_ns_per_day := ((24 * 60) * 60) * 1000000000
+
+# The decision time; undefined (so nothing is valid) when the shim did not supply it.
+_now_ns := time.parse_rfc3339_ns(input.now)
+
+# METADATA
+# title: valid
+# description: |
+#   Signed (164.508(c)(1)(vi): signature and date), not revoked (164.508(b)(5)),
+#   signed on or before `input.now`, and not expired at `input.now` (164.508(b)(2)(i)):
+#   `expires_on` is the last day on which it is in force (UTC); null means an expiration
+#   event rather than a date. Malformed fields make it invalid.
+valid(auth) if {
+	auth.signed == true
+	object.get(auth, "revoked", false) == false
+	time.parse_ns("2006-01-02", auth.signed_on) <= _now_ns
+	_unexpired(auth)
+}
+
+_unexpired(auth) if object.get(auth, "expires_on", null) == null
+
+_unexpired(auth) if _now_ns < time.parse_ns("2006-01-02", auth.expires_on) + _ns_per_day
+
+# METADATA
+# title: covers
+# description: |
+#   `auth` is valid and its scope covers this disclosure: the recipient (by id, "*" or
+#   recipient type), the purpose (a part2_tpo_consent covers TPO by its type) and `category`.
+covers(auth, category) if {
+	valid(auth)
+	_covers_recipient(auth)
+	_covers_purpose(auth)
+	category in auth.categories
+}
+
+_covers_recipient(auth) if {
+	is_string(input.recipient.id)
+	input.recipient.id in auth.recipients
+}
+
+_covers_recipient(auth) if "*" in auth.recipients
+
+_covers_recipient(auth) if input.recipient.type in auth.recipient_types
+
+_covers_purpose(auth) if input.purpose in auth.purposes
+
+_covers_purpose(auth) if {
+	auth.type == "part2_tpo_consent"
+	input.purpose in tpo_purposes
+}
+
+# The authorizations on file, when the input has a list of them.
+_on_file := input.authorizations if is_array(input.authorizations)
+
+# METADATA
+# title: covered
+# description: |
+#   Some authorization on file whose type is in `types` covers `category`. This is how
+#   type rules are applied: a HIPAA authorization is not a Part 2 consent, a general
+#   authorization does not cover psychotherapy notes for C1, and so on.
+covered(types, category) if {
+	some auth in _on_file
+	auth.type in types
+	covers(auth, category)
+}
