@@ -57,7 +57,7 @@ test_allow_empty_registry if {
 }
 
 test_allow_absent_registry if {
-	vendors.findings == [] with input as at_now
+	vendors.findings == [] with data.config as {} with input as at_now
 }
 
 test_deny_baa_pending_whole_finding if {
@@ -320,4 +320,18 @@ test_deny_vendor_name_defaults_to_id if {
 	)}
 		with input as at_now
 	result[0].vendor_name == "ba-anon"
+}
+
+# The shipped example registry (policies/config/business_associates): only the expired and the
+# pending example vendors have problems.
+test_deny_shipped_registry_flags_expired_and_pending_vendors if {
+	result := vendors.findings with input as at_now
+	{[f.vendor_id, f.code] | some f in result} == {
+		["ba-expired-vendor", "BAA_EXPIRED"],
+		["ba-expired-vendor", "REVIEW_OVERDUE"],
+		["ba-expired-vendor", "SECURITY_ATTESTATION_MISSING"],
+		["ba-pending-vendor", "BAA_NOT_EXECUTED"],
+		["ba-pending-vendor", "BAA_CLAUSE_MISSING"],
+		["ba-pending-vendor", "SUBCONTRACTOR_FLOW_DOWN_UNCONFIRMED"],
+	}
 }
