@@ -1,0 +1,264 @@
+"""The one blueprint: decisions, the other policy documents, health, readiness, metrics, OpenAPI."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from service import metrics
+from service.body import read_json
+from service.decision_log import EVENT, DecisionLogError, decision_record
+from service.errors import (
+    DecisionLogUnavailable,
+    NotFound,
+    PolicyEngineUnavailable,
+    RequestValidationError,
+)
+from service.opa_client import OpaError
+from service.opa_input import build_opa_input, validate_request
+from service.patient_ref import patient_ref
+
+bp = Blueprint("hipaa_gate", __name__)
+log = structlog.get_logger("hipaa_gate.api")
+
+DECISION_DOCUMENT = "hipaa/decision"
+BREACH_DOCUMENT = "hipaa/breach/plan"
+STATE_LAW_DOCUMENT = "hipaa/state/law"
+FINDINGS_DOCUMENT = "hipaa/vendors/findings"
+_DECISION_LISTS = ("basis", "reasons", "requirements", "obligations", "jurisdictions")
+_STATE_CODE = re.compile(r"^[A-Za-z]{2}$")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _state() -> Any:
+    return current_app.extensions["hipaa_gate"]
+
+
+def decision_problem(result: Any) -> str | None:
+    """Why ``result`` is not a usable decision (then the request is denied with a 503)."""
+    if not isinstance(result, dict):
+        return "undefined" if result is None else "malformed"
+    if not isinstance(result.get("allow"), bool):
+        return "malformed"
+    for name in _DECISION_LISTS:
+        if name in result and not isinstance(result[name], list):
+            return "malformed"
+    if result["allow"] and (not result.get("basis") or result.get("reasons")):
+        return "malformed"  # allow needs a basis and no deny reason (contract §4)
+    return None
+
+
+def query(document: str, opa_input: Any, *, label: str | None = None):
+    """Ask OPA; record the round trip; ``OpaError`` propagates to the caller."""
+    state = _state()
+    label = label or document.replace("/", ".")
+    try:
+        answer = state.opa.query(document, opa_input)
+    except OpaError as exc:
+        metrics.OPA_ERRORS.labels(label, exc.kind).inc()
+        raise
+    metrics.OPA_SECONDS.labels(label).observe(answer.seconds)
+    return answer
+
+
+@bp.post("/v1/disclosures/decide")
+def decide() -> Response:
+    g.endpoint_label = "decide"
+    state = _state()
+    body = read_json(request, state.config["MAX_BODY_BYTES"])
+    decision_id = str(uuid.uuid4())
+    now = utc_now()
+    request_id = g.request_id
+    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        request_id = body["request_id"]
+    opa_input = build_opa_input(body, now=now, request_id=request_id, elements=state.elements)
+    g.request_id = request_id
+    structlog.contextvars.bind_contextvars(request_id=request_id, decision_id=decision_id)
+    ref = patient_ref(state.config["PATIENT_REF_KEY"], opa_input["patient"]["id"])
+
+    failure: str | None = None
+    decision: dict[str, Any] | None = None
+    opa_decision_id = None
+    try:
+        answer = query(DECISION_DOCUMENT, opa_input, label="hipaa.decision")
+        opa_decision_id = answer.decision_id
+        problem = decision_problem(answer.result if answer.defined else None)
+        if problem:
+            metrics.OPA_ERRORS.labels("hipaa.decision", problem).inc()
+            log.error("opa_decision_unusable", problem=problem)
+            failure = PolicyEngineUnavailable.code
+        else:
+            decision = answer.result
+    except OpaError as exc:
+        log.error("opa_unavailable", kind=exc.kind)
+        failure = PolicyEngineUnavailable.code
+
+    record = decision_record(
+        decision_id=decision_id,
+        request_id=request_id,
+        opa_input=opa_input,
+        patient_ref=ref,
+        decision=decision,
+        opa_decision_id=opa_decision_id,
+        latency_ms=(time.perf_counter() - g.started) * 1000,
+        failure=failure,
+    )
+    try:
+        state.decision_logger.info(EVENT, **record)
+    except DecisionLogError as exc:
+        metrics.DECISION_LOG_FAILURES.inc()
+        log.error("decision_log_write_failed", errno=exc.errno)
+        if failure is None:
+            raise DecisionLogUnavailable() from None
+    if failure is not None:
+        raise PolicyEngineUnavailable()
+
+    assert decision is not None  # noqa: S101 - narrowed by decision_problem above
+    g.outcome = "allow" if decision["allow"] else "deny"
+    shaped = {"decision_id": decision_id, "request_id": request_id}
+    shaped.update(decision)
+    shaped["evaluated_at"] = now
+    return jsonify(shaped)
+
+
+@bp.post("/v1/breach-notifications/plan")
+def breach_plan() -> Response:
+    g.endpoint_label = "breach_plan"
+    state = _state()
+    body = read_json(request, state.config["MAX_BODY_BYTES"])
+    validate_request(body, schema="breach_plan.schema.json")
+    plan_input = {
+        "discovered_on": body["discovered_on"],
+        "affected": body["affected"],
+        "part2_records": body.get("part2_records", False),
+    }
+    answer = _answer_or_503(BREACH_DOCUMENT, plan_input)
+    if not isinstance(answer, dict):
+        raise _unusable("hipaa.breach.plan")
+    errors = answer.get("errors")
+    if errors:
+        details = [
+            {"path": str(e.get("path", "")), "message": str(e.get("message", e))}
+            if isinstance(e, dict)
+            else {"path": "", "message": str(e)}
+            for e in (errors if isinstance(errors, list) else [errors])
+        ]
+        raise RequestValidationError(details=details)
+    return jsonify(answer)
+
+
+@bp.get("/v1/state-laws/<code>")
+def state_law(code: str) -> Response:
+    g.endpoint_label = "state_law"
+    if not _STATE_CODE.match(code):
+        raise NotFound("No state law entry for this code.")
+    answer = _answer_or_503(STATE_LAW_DOCUMENT, {"state": code.upper()}, undefined_ok=True)
+    if answer is None:
+        raise NotFound("No state law entry for this code.")
+    if not isinstance(answer, dict):
+        raise _unusable("hipaa.state.law")
+    return jsonify(answer)
+
+
+@bp.get("/v1/business-associates/findings")
+def vendor_findings() -> Response:
+    g.endpoint_label = "vendor_findings"
+    answer = _answer_or_503(FINDINGS_DOCUMENT, {"now": utc_now()})
+    if not isinstance(answer, dict | list):
+        raise _unusable("hipaa.vendors.findings")
+    return jsonify(answer)
+
+
+def _unusable(label: str) -> PolicyEngineUnavailable:
+    metrics.OPA_ERRORS.labels(label, "malformed").inc()
+    return PolicyEngineUnavailable("The policy engine did not return a usable answer.")
+
+
+def _answer_or_503(document: str, opa_input: Any, *, undefined_ok: bool = False) -> Any:
+    label = document.replace("/", ".")
+    try:
+        answer = query(document, opa_input, label=label)
+    except OpaError as exc:
+        log.error("opa_unavailable", kind=exc.kind, document=label)
+        raise PolicyEngineUnavailable("The policy engine did not answer.") from None
+    if not answer.defined or answer.result is None:
+        if undefined_ok:
+            return None
+        metrics.OPA_ERRORS.labels(label, "undefined").inc()
+        raise PolicyEngineUnavailable("The policy engine has no answer for this document.")
+    return answer.result
+
+
+# ----------------------------------------------------------------------------- operations
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    g.endpoint_label = "healthz"
+    return jsonify({"status": "ok"})
+
+
+def readiness() -> tuple[bool, dict[str, Any]]:
+    state = _state()
+    checks: dict[str, str] = {}
+    revision = None
+    problem = state.opa.bundles_ready()
+    checks["opa"] = problem or "ok"
+    if problem is None:
+        probe = {
+            "requester": {"user_id": "readiness-probe", "roles": ["readiness_probe"], "mfa": False},
+            "patient": {"id": "readiness-probe", "state": "CA"},
+            "recipient": {"type": "other"},
+            "purpose": "treatment",
+            "data": {"categories": ["general"]},
+        }
+        probe_input = build_opa_input(probe, now=utc_now(), request_id="readiness", elements=None)
+        try:
+            answer = state.opa.query(DECISION_DOCUMENT, probe_input)
+            problem = decision_problem(answer.result if answer.defined else None)
+            if problem is None:
+                revision = answer.result.get("policy_revision")
+                if not isinstance(revision, str) or not revision:
+                    problem = "decision has no policy_revision"
+                elif state.expected_revision and revision != state.expected_revision:
+                    problem = f"policy revision {revision} is not the expected one"
+            checks["policies"] = f"decision document {problem}" if problem else "ok"
+        except OpaError as exc:
+            checks["policies"] = str(exc)
+    else:
+        checks["policies"] = "not checked: OPA not ready"
+    log_problem = state.log_sink.check_writable()
+    checks["decision_log"] = log_problem or "ok"
+    ready = all(v == "ok" for v in checks.values())
+    body = {"status": "ready" if ready else "not_ready", "checks": checks}
+    body["policy_revision"] = revision
+    return ready, body
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    g.endpoint_label = "readyz"
+    ready, body = readiness()
+    return jsonify(body), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics_endpoint() -> Response:
+    g.endpoint_label = "metrics"
+    payload, content_type = metrics.render()
+    return Response(payload, content_type=content_type)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    g.endpoint_label = "openapi"
+    return jsonify(_state().openapi)

@@ -1,0 +1,164 @@
+"""``create_app(config)``: the Flask application factory."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from service import config as config_mod
+from service import metrics
+from service.api import bp
+from service.auth import token_allowed
+from service.decision_log import DecisionLogFile, make_decision_logger
+from service.errors import (
+    ApiError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    RequestTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from service.logs import configure_logging
+from service.opa_client import OpaClient
+from service.opa_input import load_element_catalog, load_schema
+from service.sidecar import PACKAGE_DIR
+
+log = structlog.get_logger("hipaa_gate")
+
+
+@dataclass
+class AppState:
+    config: dict[str, Any]
+    opa: OpaClient
+    log_sink: DecisionLogFile
+    decision_logger: Any
+    elements: frozenset[str] | None
+    openapi: dict[str, Any]
+    expected_revision: str | None
+
+
+def load_openapi() -> dict[str, Any]:
+    """``service/openapi.json`` with the request schemas from ``service/schemas`` embedded."""
+    doc = json.loads((PACKAGE_DIR / "openapi.json").read_text(encoding="utf-8"))
+    schemas = doc["components"]["schemas"]
+    schemas["DecisionRequest"] = load_schema("request.schema.json")
+    schemas["BreachPlanRequest"] = load_schema("breach_plan.schema.json")
+    return doc
+
+
+def _http_error(exc: HTTPException) -> ApiError:
+    if exc.code == 404:
+        return NotFound()
+    if exc.code == 405:
+        return MethodNotAllowed()
+    if exc.code == 413:
+        return RequestTooLarge()
+    if exc.code == 415:
+        return UnsupportedMediaType()
+    error = ApiError(exc.description or exc.name)
+    error.status = exc.code or 500
+    error.code = (exc.name or "error").lower().replace(" ", "_").replace("-", "_")
+    error.message = f"{exc.name}."
+    return error
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; configuration is ``HIPAA_GATE_*`` env vars overridden by ``config``."""
+    configure_logging()
+    cfg = config_mod.resolve(config)
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=cfg["MAX_BODY_BYTES"],
+        JSON_SORT_KEYS=False,
+        TRUSTED_HOSTS=None,
+    )
+    app.json.sort_keys = False
+    app.json.compact = True
+    sink = DecisionLogFile(cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always")
+    state = AppState(
+        config=cfg,
+        opa=OpaClient(
+            cfg["OPA_URL"],
+            connect_timeout=cfg["OPA_CONNECT_TIMEOUT"],
+            read_timeout=cfg["OPA_READ_TIMEOUT"],
+            pool_size=cfg["THREADS"],
+            ca_bundle=cfg["OPA_CA_BUNDLE"],
+            token=cfg["OPA_TOKEN"],
+        ),
+        log_sink=sink,
+        decision_logger=make_decision_logger(sink),
+        elements=load_element_catalog(Path(cfg["POLICY_DIR"])),
+        openapi=load_openapi(),
+        expected_revision=cfg.get("POLICY_REVISION") or None,
+    )
+    app.extensions["hipaa_gate"] = state
+    if cfg["PATIENT_REF_KEY_IS_DEVELOPMENT"]:
+        log.warning(
+            "development_patient_ref_key",
+            message="HIPAA_GATE_DEV_MODE=1 and no HIPAA_GATE_PATIENT_REF_KEY: patient_ref values "
+            "use the published DEVELOPMENT key and are not pseudonymous. Never use with real data.",
+        )
+    if state.elements is None:
+        log.warning("element_catalog_missing", policy_dir=str(cfg["POLICY_DIR"]))
+
+    @app.before_request
+    def start_request() -> None:
+        g.started = time.perf_counter()
+        g.request_id = str(uuid.uuid4())
+        g.endpoint_label = "other"
+        g.outcome = None
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=g.request_id)
+        if (
+            request.path.startswith("/v1/")
+            and cfg["API_TOKENS"]
+            and not token_allowed(request.headers.get("Authorization"), cfg["API_TOKENS"])
+        ):
+            raise Unauthorized()
+
+    @app.after_request
+    def finish_request(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        endpoint = g.get("endpoint_label", "other")
+        outcome = g.get("outcome") or ("ok" if response.status_code < 400 else "error")
+        metrics.REQUESTS.labels(endpoint, outcome, str(response.status_code)).inc()
+        if "started" in g:
+            metrics.REQUEST_SECONDS.labels(endpoint).observe(time.perf_counter() - g.started)
+        return response
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> tuple[Response, int]:
+        response = jsonify(exc.body())
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="hipaa-gate"'
+        return response, exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        error = _http_error(exc)
+        response = jsonify(error.body())
+        if exc.code == 405:
+            allowed = [m for m in (exc.valid_methods or []) if m]  # type: ignore[attr-defined]
+            if allowed:
+                response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response, error.status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response, int]:
+        log.error("internal_error", exc_info=exc)
+        error = InternalError()
+        return jsonify(error.body()), error.status
+
+    app.register_blueprint(bp)
+    return app

@@ -1,0 +1,60 @@
+"""The ``hipaa-gate`` command (``service.cli:main``).
+
+Subcommands: ``serve`` (OPA + gunicorn) and ``decide`` (one request through the same code path).
+Other subcommands are added as one import plus one ``add_parser`` block each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _cmd_serve(_args: argparse.Namespace) -> int:
+    from service.serve import serve
+
+    return serve()
+
+
+def _cmd_decide(args: argparse.Namespace) -> int:
+    from service.decide import decide_file
+
+    return decide_file(args.file)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hipaa-gate", description="HIPAA disclosure decisions on an OPA sidecar."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="start OPA (unless HIPAA_GATE_OPA_URL is set) and the shim")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser(
+        "decide",
+        help="evaluate one request (JSON file or - for stdin) and print the decision; "
+        "exit 0 allow, 1 deny, 2 error",
+    )
+    p.add_argument("file", nargs="?", default="-", help="request JSON file, or - (default)")
+    p.set_defaults(func=_cmd_decide)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # the CLI never prints a stack trace either
+        print(json.dumps({"error": type(exc).__name__, "message": str(exc)}), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""The decision log: one JSON line per decision, in a file and on stdout, before the answer.
+
+File writes are safe with several gunicorn workers appending to the same file: the file is opened
+with ``O_APPEND``, each complete line goes out in one ``os.write`` under an exclusive ``flock``,
+then (by default) ``fsync``. Before each write the inode of the path is compared with the open
+file's, so a rotated (renamed or deleted) file is reopened.
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+import fcntl
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from service.logs import write_stdout
+
+EVENT = "disclosure_decision"
+REDACTED = "[redacted]"
+
+
+class DecisionLogError(OSError):
+    """The decision log record could not be written."""
+
+
+class DecisionLogFile:
+    """structlog logger writing rendered lines to the decision log file and stdout."""
+
+    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True, stdout: bool = True):
+        self.path = Path(path)
+        self.fsync = fsync
+        self.stdout = stdout
+        self.stdout_failures = 0
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+
+    # structlog calls the method named after the log level with the rendered line.
+    def msg(self, line: str) -> None:
+        self.write_line(line)
+
+    info = msg
+
+    def _open(self) -> int:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd = fd
+        return fd
+
+    def _current_fd(self) -> int:
+        """The open descriptor, reopened if the path now names another file (rotation)."""
+        if self._fd is None:
+            return self._open()
+        try:
+            on_disk = os.stat(self.path)
+        except FileNotFoundError:
+            return self._open()
+        mine = os.fstat(self._fd)
+        if (on_disk.st_ino, on_disk.st_dev) != (mine.st_ino, mine.st_dev):
+            return self._open()
+        return self._fd
+
+    def write_line(self, line: str) -> None:
+        data = (line.rstrip("\n") + "\n").encode("utf-8")
+        with self._lock:
+            try:
+                fd = self._current_fd()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    written = os.write(fd, data)
+                    if written != len(data):
+                        raise OSError(errno.EIO, "short write to the decision log")
+                    if self.fsync:
+                        os.fsync(fd)
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            except OSError as exc:
+                self._close_locked()
+                message = f"decision log not writable: {exc.strerror}"
+                raise DecisionLogError(exc.errno, message) from None
+        if self.stdout:
+            try:
+                write_stdout(line)
+            except (OSError, ValueError, AttributeError):
+                self.stdout_failures += 1
+
+    def check_writable(self) -> str | None:
+        """``None`` when a record could be appended now, else the reason."""
+        with self._lock:
+            try:
+                fd = self._current_fd()
+                if not os.access(self.path, os.W_OK):
+                    return "decision log file is not writable"
+                os.fstat(fd)
+            except OSError as exc:
+                self._close_locked()
+                return f"decision log not writable: {exc.strerror}"
+        return None
+
+    def _close_locked(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            finally:
+                self._fd = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked()
+
+
+def make_decision_logger(sink: DecisionLogFile) -> Any:
+    """A structlog logger whose records are exactly the contract §5 fields."""
+    return structlog.wrap_logger(
+        sink,
+        processors=[
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def loggable_input(opa_input: dict[str, Any], patient_ref: str) -> dict[str, Any]:
+    """The OPA input with the patient id replaced by its keyed pseudonym and free text removed.
+
+    ``patient.id`` holds the pseudonym (so a replayed input is still well formed) and
+    ``patient.patient_ref`` says so; a non-null ``context.rationale`` becomes ``"[redacted]"``.
+    """
+    logged = copy.deepcopy(opa_input)
+    patient = logged.get("patient") or {}
+    patient["id"] = patient_ref
+    patient["patient_ref"] = patient_ref
+    context = logged.get("context") or {}
+    if context.get("rationale") is not None:
+        context["rationale"] = REDACTED
+    return logged
+
+
+def _codes(items: Any) -> list[str]:
+    if not isinstance(items, list):
+        return []
+    return [item["code"] for item in items if isinstance(item, dict) and "code" in item]
+
+
+def decision_record(
+    *,
+    decision_id: str,
+    request_id: str,
+    opa_input: dict[str, Any],
+    patient_ref: str,
+    decision: dict[str, Any] | None,
+    opa_decision_id: str | None,
+    latency_ms: float,
+    failure: str | None = None,
+) -> dict[str, Any]:
+    """The §5 fields (without ``timestamp``/``event``, which the logger adds).
+
+    For a request that ended in a 503, ``decision`` is ``None``: ``allow`` is false and
+    ``reasons`` holds the error code (lower case, so it cannot be confused with a policy code).
+    """
+    requester = opa_input.get("requester", {})
+    recipient = opa_input.get("recipient", {})
+    data = opa_input.get("data", {})
+    decision = decision or {}
+    minimum = decision.get("minimum_necessary")
+    permitted = minimum.get("permitted_elements") if isinstance(minimum, dict) else None
+    return {
+        "decision_id": decision_id,
+        "request_id": request_id,
+        "opa_decision_id": opa_decision_id,
+        "policy_revision": decision.get("policy_revision"),
+        "requester": {
+            "user_id": requester.get("user_id"),
+            "roles": requester.get("roles"),
+            "organization_id": requester.get("organization_id"),
+        },
+        "patient_ref": patient_ref,
+        "patient_state": opa_input.get("patient", {}).get("state"),
+        "recipient": {
+            "type": recipient.get("type"),
+            "id": recipient.get("id"),
+            "name": recipient.get("name"),
+        },
+        "purpose": opa_input.get("purpose"),
+        "categories": data.get("categories"),
+        "elements_permitted": permitted if isinstance(permitted, list) else [],
+        "allow": decision.get("allow") is True and failure is None,
+        "basis": _codes(decision.get("basis")),
+        "reasons": [failure] if failure else _codes(decision.get("reasons")),
+        "obligations": _codes(decision.get("obligations")),
+        "accountable": decision.get("accountable") is True and failure is None,
+        "latency_ms": round(latency_ms, 3),
+        "input": loggable_input(opa_input, patient_ref),
+    }

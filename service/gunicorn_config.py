@@ -1,0 +1,65 @@
+"""gunicorn settings for the shim (``gunicorn.conf.py`` at the repo root re-exports these).
+
+gthread workers; ``HIPAA_GATE_WORKERS`` x ``HIPAA_GATE_THREADS``; bind ``HIPAA_GATE_BIND``;
+access and error logs as JSON lines on stdout; graceful shutdown on SIGTERM. gunicorn's
+``Server`` header is the bare word ``gunicorn``, without a version.
+"""
+
+from __future__ import annotations
+
+import os
+
+from service.logs import configure_logging
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(f"HIPAA_GATE_{name}", "")
+    return int(value) if value.strip() else default
+
+
+bind = os.environ.get("HIPAA_GATE_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = _int("WORKERS", 2)
+threads = _int("THREADS", 4)
+wsgi_app = "service:create_app()"
+timeout = 30
+graceful_timeout = _int("GRACEFUL_TIMEOUT", 10)
+keepalive = 5
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs heartbeat
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+# No client address or query string in the access log: paths carry no PHI, queries might.
+access_log_format = '{"method": "%(m)s", "path": "%(U)s", "status": "%(s)s", "bytes": "%(B)s", "duration_us": "%(D)s", "request_id": "%({x-request-id}o)s"}'  # noqa: E501
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "service.logs.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+    "root": {"handlers": ["stdout"], "level": "INFO"},
+}
+
+
+def on_starting(server):
+    configure_logging()
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live metrics files (prometheus-client multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,128 @@
+"""structlog, configured once: JSON lines on stdout, ISO UTC timestamps, request id bound in
+contextvars.
+
+Exceptions are logged as their type and the stack's file/line/function only: exception messages
+and local variables can carry request data (a patient id), so they never reach a log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+import traceback
+from typing import Any
+
+import structlog
+
+_configured = False
+_config_lock = threading.Lock()
+_stdout_lock = threading.Lock()
+#: Where log lines go: ``None`` means ``sys.stdout``; ``hipaa-gate decide`` sets 2 (stderr).
+STDOUT_FD: int | None = None
+
+
+def write_stdout(line: str) -> None:
+    """One ``os.write`` per complete line, serialised between threads."""
+    data = (line.rstrip("\n") + "\n").encode("utf-8")
+    fd = STDOUT_FD if STDOUT_FD is not None else sys.stdout.fileno()
+    with _stdout_lock:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+
+
+class StdoutLineLogger:
+    """structlog logger that writes each rendered line to stdout with one write."""
+
+    def msg(self, message: str) -> None:
+        try:
+            write_stdout(message)
+        except (OSError, ValueError, AttributeError):
+            # pytest's capture replaces sys.stdout with an object without a real fd.
+            print(message, file=sys.stdout, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+class StdoutHandler(logging.Handler):
+    """stdlib handler writing formatted records through ``write_stdout`` (one write per line)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            try:
+                write_stdout(line)
+            except (OSError, ValueError, AttributeError):
+                print(line, file=sys.stdout, flush=True)
+        except Exception:
+            self.handleError(record)
+
+
+def _logger_factory(*_args: Any) -> StdoutLineLogger:
+    return StdoutLineLogger()
+
+
+def safe_exception(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Replace ``exc_info`` by the exception type and frame locations (no message, no locals)."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if exc_info and exc_info[0] is not None:
+        event_dict["exc_type"] = exc_info[0].__name__
+        event_dict["stack"] = [
+            f"{frame.filename}:{frame.lineno}:{frame.name}"
+            for frame in traceback.extract_tb(exc_info[2])
+        ]
+    return event_dict
+
+
+SHARED_PROCESSORS: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+    safe_exception,
+]
+
+
+class JsonFormatter(structlog.stdlib.ProcessorFormatter):
+    """stdlib ``logging`` formatter (gunicorn, libraries) rendering the same JSON lines."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *SHARED_PROCESSORS],
+        )
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Configure structlog and the stdlib root logger once per process."""
+    global _configured
+    with _config_lock:
+        if _configured:
+            return
+        structlog.configure(
+            processors=[*SHARED_PROCESSORS, structlog.processors.JSONRenderer()],
+            wrapper_class=structlog.make_filtering_bound_logger(level),
+            logger_factory=_logger_factory,
+            cache_logger_on_first_use=False,
+        )
+        root = logging.getLogger()
+        if not any(isinstance(h, StdoutHandler) for h in root.handlers):
+            handler = StdoutHandler()
+            handler.setFormatter(JsonFormatter())
+            root.addHandler(handler)
+        root.setLevel(level)
+        # urllib3 logs retries and connection details at DEBUG/WARNING; keep it quiet.
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
+        _configured = True

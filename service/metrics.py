@@ -1,0 +1,55 @@
+"""Prometheus metrics. With several gunicorn workers, ``serve`` sets ``PROMETHEUS_MULTIPROC_DIR``
+and ``/metrics`` aggregates every worker's files (prometheus-client multiprocess mode)."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+REQUESTS = Counter(
+    "hipaa_gate_requests",
+    "HTTP requests answered, by endpoint, outcome (allow, deny, error) and status code.",
+    ["endpoint", "outcome", "code"],
+)
+REQUEST_SECONDS = Histogram(
+    "hipaa_gate_request_seconds",
+    "Whole request latency in the shim, by endpoint.",
+    ["endpoint"],
+    buckets=LATENCY_BUCKETS,
+)
+OPA_SECONDS = Histogram(
+    "hipaa_gate_opa_seconds",
+    "OPA round trip (HTTP request to answer), by policy document.",
+    ["document"],
+    buckets=LATENCY_BUCKETS,
+)
+OPA_ERRORS = Counter(
+    "hipaa_gate_opa_errors",
+    "OPA calls without a usable decision, by kind (connection, timeout, http_<status>, "
+    "undefined, malformed).",
+    ["document", "kind"],
+)
+DECISION_LOG_FAILURES = Counter(
+    "hipaa_gate_decision_log_write_failures",
+    "Decision log records that could not be written to the file.",
+)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text (all workers' values in multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

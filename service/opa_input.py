@@ -1,0 +1,218 @@
+"""Validate a decision request and build the OPA input from it.
+
+The request JSON Schema lives in ``service/schemas/request.schema.json``. A valid request becomes
+the OPA input: the contract §3 request with every optional field filled with its default, fields
+the schema does not know dropped, plus the server-side facts ``now`` and ``request_id``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Collection
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from service.errors import RequestValidationError, pointer
+from service.sidecar import PACKAGE_DIR, policy_dir
+
+SCHEMA_DIR = PACKAGE_DIR / "schemas"
+log = logging.getLogger(__name__)
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+REQUEST_SCHEMA = "request.schema.json"
+
+
+def load_element_catalog(policies: Path | None = None) -> frozenset[str] | None:
+    """Keys of ``policies/config/elements/data.json``; ``None`` when the catalog is missing."""
+    path = (policies or policy_dir()) / "config" / "elements" / "data.json"
+    try:
+        catalog = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        log.warning("element catalog %s not found: elements are checked by pattern only", path)
+        return None
+    if not isinstance(catalog, dict) or not catalog:
+        raise ValueError(f"element catalog {path} must be a non-empty JSON object")
+    return frozenset(catalog)
+
+
+@lru_cache(maxsize=1)
+def _default_catalog() -> frozenset[str] | None:
+    return load_element_catalog()
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _describe(error: ValidationError) -> str:
+    validator, value = error.validator, error.validator_value
+    if validator == "enum":
+        shown = [v for v in value if v is not None]
+        tail = " or null" if None in value else ""
+        return "must be one of: " + ", ".join(map(str, shown)) + tail
+    if validator == "const":
+        return f"must be {json.dumps(value)}"
+    if validator == "type":
+        kinds = value if isinstance(value, list) else [value]
+        return "must be of type " + " or ".join(kinds)
+    if validator == "format":
+        return {"date": "must be a date (YYYY-MM-DD)"}.get(value, f"must be a valid {value}")
+    if validator == "pattern":
+        return "contains characters that are not allowed"
+    if validator == "minItems":
+        return f"must contain at least {value} item(s)"
+    if validator == "maxItems":
+        return f"must contain at most {value} item(s)"
+    if validator == "uniqueItems":
+        return "must not contain duplicate items"
+    if validator == "minLength":
+        return "must not be empty" if value == 1 else f"must be at least {value} characters long"
+    if validator == "maxLength":
+        return f"must be at most {value} characters long"
+    if validator == "minimum":
+        return f"must be at least {value}"
+    if validator == "maximum":
+        return f"must be at most {value}"
+    if validator == "anyOf":
+        parts = sorted({_describe(sub) for sub in error.context or []})
+        return " or ".join(parts) if parts else "is not an allowed value"
+    return f"violates the '{validator}' constraint"
+
+
+def _details(error: ValidationError) -> list[dict[str, str]]:
+    path = list(error.absolute_path)
+    if error.validator == "required":
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        return [
+            {"path": pointer([*path, name]), "message": "is required"}
+            for name in error.validator_value
+            if name not in instance
+        ]
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {})
+        return [
+            {"path": pointer([*path, name]), "message": "unknown field"}
+            for name in error.instance
+            if name not in known
+        ]
+    if "propertyNames" in error.relative_schema_path:
+        return [
+            {
+                "path": pointer([*path, error.instance]),
+                "message": "unknown key: " + _describe(error),
+            }
+        ]
+    return [{"path": pointer(path), "message": _describe(error)}]
+
+
+def validate_request(
+    body: Any, *, elements: Collection[str] | None = None, schema: str = REQUEST_SCHEMA
+) -> None:
+    """Raise ``RequestValidationError`` listing every violation (not only the first)."""
+    details: list[dict[str, str]] = []
+    for error in _validator(schema).iter_errors(body):
+        details.extend(_details(error))
+    if elements is not None and isinstance(body, dict):
+        requested = (
+            (body.get("data") or {}).get("elements") if isinstance(body.get("data"), dict) else None
+        )
+        if isinstance(requested, list):
+            for index, name in enumerate(requested):
+                if isinstance(name, str) and name not in elements:
+                    details.append(
+                        {"path": pointer(["data", "elements", index]), "message": "unknown element"}
+                    )
+    if details:
+        unique = {(d["path"], d["message"]): d for d in details}
+        raise RequestValidationError(
+            details=sorted(unique.values(), key=lambda d: (d["path"], d["message"]))
+        )
+
+
+# ----------------------------------------------------------------------------- defaults
+
+
+@cache
+def _root(schema: str) -> dict[str, Any]:
+    return load_schema(schema)
+
+
+def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local $refs are supported: {ref}")
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _fill(node: dict[str, Any], value: Any, root: dict[str, Any]) -> Any:
+    node = _resolve(node, root)
+    if isinstance(value, dict) and "properties" in node:
+        out = {}
+        for name, prop in node["properties"].items():
+            if name in value:
+                out[name] = _fill(prop, value[name], root)
+            else:
+                default = _default(prop, root)
+                if default is not _MISSING:
+                    out[name] = default
+        return out
+    if isinstance(value, list) and isinstance(node.get("items"), dict):
+        return [_fill(node["items"], item, root) for item in value]
+    return value
+
+
+_MISSING = object()
+
+
+def _default(node: dict[str, Any], root: dict[str, Any]) -> Any:
+    node = _resolve(node, root)
+    if "default" in node:
+        return copy.deepcopy(node["default"])
+    if node.get("type") == "object" and "properties" in node and not node.get("required"):
+        return _fill(node, {}, root)
+    return _MISSING
+
+
+def build_opa_input(
+    body: dict[str, Any],
+    *,
+    now: str,
+    request_id: str,
+    elements: Collection[str] | object | None = _MISSING,
+) -> dict[str, Any]:
+    """Validate ``body``; return the OPA input (§3 with defaults, ``now`` and ``request_id``).
+
+    ``elements`` is the element catalog; by default it is read once from the policy directory.
+    """
+    catalog = _default_catalog() if elements is _MISSING else elements
+    validate_request(body, elements=catalog)  # type: ignore[arg-type]
+    root = _root(REQUEST_SCHEMA)
+    opa_input = _fill(root, body, root)
+    opa_input.pop("now", None)
+    data = opa_input["data"]
+    if "part2_program" not in data:
+        data["part2_program"] = "substance_use_disorder" in data["categories"]
+    opa_input["request_id"] = request_id
+    opa_input["now"] = now
+    return opa_input

@@ -1,0 +1,18 @@
+"""The keyed pseudonym that stands for a patient id in every log line."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+#: Used only with HIPAA_GATE_DEV_MODE=1. Anything logged under it is linkable by anyone.
+DEVELOPMENT_KEY = "hipaa-gate-DEVELOPMENT-ONLY-patient-ref-key-do-not-use-in-production"
+
+
+def patient_ref(key: str | bytes, patient_id: str) -> str:
+    """Hex HMAC-SHA256 of ``patient_id`` under ``key``."""
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    if not key:
+        raise ValueError("patient_ref key must not be empty")
+    return hmac.new(key, patient_id.encode("utf-8"), hashlib.sha256).hexdigest()

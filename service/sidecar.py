@@ -1,0 +1,221 @@
+"""Build the policy bundle and run the hardened OPA sidecar (the real ``opa`` binary).
+
+Hardening (docs/api.md, "The OPA sidecar"): loopback address only, bundle mode (the REST API
+cannot overwrite bundle-owned policies or data), ``--authorization=basic`` with
+``policies/system/authz/authz.rego`` (only the shim's POST queries and ``GET /health``),
+JSON logs at info level (request bodies are never logged), no GitHub version check, and OPA's
+decision logging left off so no input ever reaches OPA's own log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+BUNDLE_NAME = "bundle.tar.gz"
+
+
+def policy_dir() -> Path:
+    """``$HIPAA_GATE_POLICY_DIR``, else ``policies/`` next to this package (the repo checkout)."""
+    configured = os.environ.get("HIPAA_GATE_POLICY_DIR")
+    return Path(configured).resolve() if configured else REPO_DIR / "policies"
+
+
+def opa_binary() -> str:
+    """``$HIPAA_GATE_OPA_BIN``, else ``opa`` on PATH, else ``$(go env GOPATH)/bin/opa``."""
+    configured = os.environ.get("HIPAA_GATE_OPA_BIN")
+    if configured:
+        return configured
+    found = shutil.which("opa")
+    if found:
+        return found
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        gopath = subprocess.run(
+            ["go", "env", "GOPATH"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
+        candidate = Path(gopath) / "bin" / "opa"
+        if candidate.is_file():
+            return str(candidate)
+    raise FileNotFoundError("opa binary not found: set HIPAA_GATE_OPA_BIN or put opa on PATH")
+
+
+def content_revision(policies: Path) -> str:
+    """A revision that changes exactly when a file under ``policies`` changes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in policies.rglob("*") if p.is_file()):
+        rel = path.relative_to(policies).as_posix()
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return "sha256-" + digest.hexdigest()[:20]
+
+
+def build_bundle(policies_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]):
+    """``opa build -b policies --revision <content hash>``; returns ``(bundle_path, revision)``."""
+    policies = Path(policies_dir).resolve()
+    if not policies.is_dir():
+        raise FileNotFoundError(f"policy directory not found: {policies}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    revision = content_revision(policies)
+    bundle = out / BUNDLE_NAME
+    tmp = out / f".{BUNDLE_NAME}.{os.getpid()}.tmp"
+    result = subprocess.run(
+        [opa_binary(), "build", "-b", str(policies), "--revision", revision, "-o", str(tmp)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"opa build failed: {result.stderr.strip() or result.stdout.strip()}")
+    tmp.replace(bundle)
+    return bundle, revision
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGTERM the child when the process that started it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _require_loopback(addr: str) -> None:
+    host = addr.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise ValueError(f"OPA must listen on a loopback address, not {addr!r}")
+
+
+class OpaSidecar:
+    """The hardened OPA server on a loopback address, serving one bundle."""
+
+    def __init__(
+        self,
+        bundle_path: str | os.PathLike[str],
+        addr: str = "127.0.0.1:8181",
+        opa_bin: str | None = None,
+        *,
+        revision: str | None = None,
+        authorization: bool = True,
+        log: IO[Any] | str | os.PathLike[str] | None = None,
+    ) -> None:
+        _require_loopback(addr)
+        self.bundle_path = Path(bundle_path)
+        self.addr = addr
+        self.opa_bin = opa_bin or opa_binary()
+        self.revision = revision
+        self.authorization = authorization
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[Any] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.addr}"
+
+    def command(self) -> list[str]:
+        cmd = [
+            self.opa_bin,
+            "run",
+            "--server",
+            f"--addr={self.addr}",
+            "--skip-version-check",
+            "--log-format=json",
+            "--log-level=info",
+            "--shutdown-grace-period=2",
+            "--bundle",
+            str(self.bundle_path),
+        ]
+        if self.authorization:
+            cmd.insert(4, "--authorization=basic")
+        return cmd
+
+    def start(self) -> OpaSidecar:
+        if self.process is not None:
+            raise RuntimeError("OPA sidecar already started")
+        stream: IO[Any] | None = None
+        if isinstance(self.log, str | os.PathLike):
+            self._log_file = open(self.log, "ab")  # noqa: SIM115 - closed in stop()
+            stream = self._log_file
+        elif self.log is not None:
+            stream = self.log
+        self.process = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=stream,
+            stderr=stream,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        return self
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def wait_ready(self, timeout: float = 20.0) -> OpaSidecar:
+        """Wait until ``GET /health?bundles`` answers 200 (the bundle is activated)."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if not self.running():
+                code = self.process.returncode if self.process else None
+                raise RuntimeError(f"OPA exited before it was ready (exit code {code})")
+            try:
+                resp = requests.get(f"{self.url}/health?bundles", timeout=0.5)
+                if resp.status_code == 200:
+                    return self
+                last = f"HTTP {resp.status_code}"
+            except requests.RequestException as exc:
+                last = type(exc).__name__
+            time.sleep(0.05)
+        raise TimeoutError(f"OPA at {self.url} not ready after {timeout:.0f}s ({last})")
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
+        proc, self.process = self.process, None
+        code = None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            code = proc.returncode
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        return code
+
+    def __enter__(self) -> OpaSidecar:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
