@@ -1,19 +1,21 @@
 """The Kubernetes manifests in deploy/kubernetes/ parse and keep the sidecar pattern's promises.
 
 They are checked against the code they deploy: the OPA flags against ``OpaSidecar.command()``,
-the shim command against the Dockerfile, the resource requests against the benchmark targets.
+the shim command against the gunicorn configuration, the resource requests against the
+benchmark targets.
 """
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
-import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from service import gunicorn_config
 from service.sidecar import OpaSidecar
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,11 +107,18 @@ def test_deployment_runs_the_shim_and_opa_as_one_pair(containers, pod):
     assert pod["automountServiceAccountToken"] is False
 
 
-def test_shim_command_is_the_images_command(containers):
-    dockerfile = (REPO / "Dockerfile").read_text()
-    cmd = re.search(r"^CMD\s+(\[.*\])\s*$", dockerfile, re.MULTILINE)
-    assert cmd, "Dockerfile has no exec-form CMD"
-    assert containers["shim"]["command"] == json.loads(cmd.group(1))
+def test_shim_runs_gunicorn_with_the_repos_config(containers):
+    command = containers["shim"]["command"]
+    assert command[:2] == ["gunicorn", "--config"]
+    assert Path(command[2]).name == "gunicorn.conf.py"
+    assert (REPO / "gunicorn.conf.py").is_file()
+    assert len(command) == 3, "the app must come from gunicorn.conf.py (wsgi_app), not argv"
+    # The app the config names exists and is the factory.
+    module_name, _, factory = gunicorn_config.wsgi_app.partition(":")
+    module = importlib.import_module(module_name)
+    assert factory == "create_app()"
+    assert callable(module.create_app)
+    assert gunicorn_config.worker_class == "gthread"
 
 
 def test_opa_runs_with_the_sidecar_launchers_hardened_flags(containers, pod):
