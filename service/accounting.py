@@ -401,7 +401,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=["json", "csv", "text"], default="text")
     parser.add_argument("logfiles", nargs="+", metavar="LOGFILE", help="decision logs (.gz too)")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:

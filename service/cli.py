@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from service import accounting, replay, vendors
+
 
 def _cmd_serve(_args: argparse.Namespace) -> int:
     from service.serve import serve
@@ -39,6 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", nargs="?", default="-", help="request JSON file, or - (default)")
     p.set_defaults(func=_cmd_decide)
+
+    p = sub.add_parser(
+        "accounting",
+        help="accounting of disclosures (45 CFR 164.528; 42 CFR 2.25 with --part2) from logs",
+    )
+    accounting.add_arguments(p)
+
+    p = sub.add_parser(
+        "replay",
+        help="re-evaluate logged decisions against a policy directory and report the changes",
+    )
+    replay.add_arguments(p)
+
+    p = sub.add_parser("vendors", help="business-associate oversight findings")
+    vendors.add_arguments(p)
 
     return parser
 

@@ -267,7 +267,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="exit 1 when any decision changed (for CI on policy pull requests)",
     )
     parser.add_argument("logfiles", nargs="+", metavar="LOGFILE", help="decision logs (.gz too)")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

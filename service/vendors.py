@@ -115,7 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="policy directory for the local OPA (default HIPAA_GATE_POLICY_DIR or policies/); "
         "ignored when HIPAA_GATE_OPA_URL is set",
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:

@@ -384,7 +384,7 @@ def run_command(tmp_path, argv: list[str], env: dict[str, str], capsys):
     parser = argparse.ArgumentParser()
     accounting.add_arguments(parser)
     args = parser.parse_args(argv)
-    code = args.handler(args, environ=env)
+    code = args.func(args, environ=env)
     out, err = capsys.readouterr()
     return code, out, err
 

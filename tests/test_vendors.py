@@ -28,7 +28,7 @@ def run_vendors(argv: list[str], env: dict[str, str], capsys) -> tuple[int, str,
     parser = argparse.ArgumentParser()
     vendors.add_arguments(parser)
     args = parser.parse_args(argv)
-    code = args.handler(args, environ=env)
+    code = args.func(args, environ=env)
     out, err = capsys.readouterr()
     return code, out, err
 
