@@ -82,3 +82,40 @@ covered(types, category) if {
 	auth.type in types
 	covers(auth, category)
 }
+
+# Authorization types that stand for a 164.508 authorization for a category (rule P17).
+# A psychotherapy-notes authorization covers psychotherapy notes; Part 2 consents cover SUD
+# records (42 CFR 2.31 as amended in 2024 has the 164.508(c) core elements); every other
+# category needs a HIPAA authorization. The category gates (C1-C3) add their own type rules.
+_authorization_types := {
+	"psychotherapy_notes": {"hipaa_authorization", "psychotherapy_notes_authorization"},
+	"substance_use_disorder": {"hipaa_authorization", "part2_consent", "part2_tpo_consent"},
+	"sud_counseling_notes": {"hipaa_authorization", "sud_counseling_notes_consent"},
+}
+
+_default_types := {"hipaa_authorization"}
+
+# METADATA
+# title: authorized
+# description: |
+#   Every requested category is covered by a valid authorization of a type that stands for a
+#   164.508 authorization for it (rule P17): recipient, purpose and every category.
+authorized if {
+	count(_categories) > 0
+	every category in _categories {
+		covered(object.get(_authorization_types, category, _default_types), category)
+	}
+}
+
+_categories := input.data.categories if is_array(input.data.categories)
+
+# METADATA
+# title: on file
+# description: |
+#   Some authorization of a type that could support P17 for a requested category is on file
+#   (whether or not it is valid or in scope).
+on_file if {
+	some auth in _on_file
+	some category in _categories
+	auth.type in object.get(_authorization_types, category, _default_types)
+}

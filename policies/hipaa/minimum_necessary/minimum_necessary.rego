@@ -1,0 +1,91 @@
+# METADATA
+# title: M — minimum necessary
+# description: |
+#   45 CFR 164.502(b), 164.514(d). Where the standard applies, what may be shared is what the
+#   requester's roles may see for the purpose (the union of their views in the role catalog);
+#   requested elements outside that view are withheld. It does not apply to treatment by a
+#   provider (164.502(b)(2)(i)), to the individual (ii), under an authorization alone (iii), to
+#   the Secretary (iv), where required by law (v), nor to de-identified data (not PHI, 164.502(d)(2)).
+#   A limited data set never includes direct identifiers, de-identified data no Safe Harbor identifier.
+package hipaa.minimum_necessary
+
+import data.hipaa.lib
+import data.hipaa.request
+
+# Treatment (or an emergency) by a health care provider: the recipient types of P1 that are providers.
+_provider_treatment if {
+	request.purpose in {"treatment", "medical_emergency"}
+	request.recipient_type in {"provider", "first_responder"}
+}
+
+_provider_treatment if {
+	request.purpose == "treatment"
+	request.recipient_type == "hie"
+}
+
+# METADATA
+# title: Minimum necessary applies
+# description: The standard applies unless the disclosure falls under an exception of 164.502(b)(2).
+applies(basis_codes) if not _exempt(basis_codes)
+
+_exempt(_) if _provider_treatment
+
+_exempt(_) if request.purpose in {"individual_access", "required_by_law", "hhs_compliance"}
+
+_exempt(_) if request.form == "deidentified"
+
+_exempt(basis_codes) if basis_codes == {"PATIENT_AUTHORIZATION"}
+
+# The element view of the requester's roles for the purpose (role catalog; family and
+# disaster-relief purposes map to their own narrow views).
+view contains element if {
+	some role in input.requester.roles
+	view_name := data.config.roles.roles[role].purposes[request.purpose]
+	some element in data.config.roles.views[view_name]
+	not _excluded_by_form(element)
+}
+
+# Every catalog element the form allows (used where the standard does not apply and nothing was named).
+catalog contains element if {
+	some element, _ in data.config.elements
+	not _excluded_by_form(element)
+}
+
+_excluded_by_form(element) if {
+	request.form == "limited_data_set"
+	data.config.elements[element].lds_direct_identifier == true
+}
+
+_excluded_by_form(element) if {
+	request.form == "deidentified"
+	data.config.elements[element].safe_harbor_identifier == true
+}
+
+# METADATA
+# title: evaluate
+# description: The minimum_necessary object of the decision for an allowed disclosure with these basis codes.
+evaluate(basis_codes) := {
+	"applies": true,
+	"permitted_elements": sort(_permitted(view)),
+	"withheld_elements": sort(request.elements - view),
+} if {
+	applies(basis_codes)
+} else := {
+	"applies": false,
+	"permitted_elements": sort(_permitted(catalog)),
+	"withheld_elements": [],
+}
+
+_permitted(allowed) := request.elements & allowed if count(request.elements) > 0
+
+else := allowed
+
+# METADATA
+# title: M Minimum necessary
+# description: Where the standard applies, only the permitted elements may be shared.
+# custom:
+#   rule: M
+#   code: MINIMUM_NECESSARY
+#   citation: 45 CFR 164.502(b), 164.514(d)
+#   message: Share only the permitted elements, the minimum necessary for the purpose.
+obligation(basis_codes) := lib.result(rego.metadata.chain(), {"elements": evaluate(basis_codes).permitted_elements})

@@ -1,0 +1,130 @@
+# METADATA
+# title: The disclosure decision, assembled
+# description: |
+#   Combines every rule family of rules.md into the decision object served as
+#   data.hipaa.decision (policies/hipaa/decision.rego). Deny overrides: allowed only when at least one basis applies and no
+#   reason does. Malformed input is denied with INVALID_INPUT alone. On a deny there are no
+#   obligations and nothing may be shared (permitted_elements is empty).
+package hipaa.outcome
+
+import data.hipaa.accounting
+import data.hipaa.bulk
+import data.hipaa.business_associates
+import data.hipaa.data_sets
+import data.hipaa.genetic
+import data.hipaa.minimum_necessary
+import data.hipaa.part2
+import data.hipaa.permissions
+import data.hipaa.psychotherapy_notes
+import data.hipaa.request
+import data.hipaa.restrictions
+import data.hipaa.safeguards
+import data.hipaa.state
+import data.hipaa.validation
+
+# METADATA
+# title: Decision
+# description: The decision object of decision-api.md §4 (the shim adds decision_id, request_id, evaluated_at).
+decision := _invalid_decision if validation.invalid
+
+else := {
+	"allow": allow,
+	"basis": basis,
+	"reasons": reasons,
+	"requirements": requirements,
+	"obligations": obligations,
+	"minimum_necessary": minimum_necessary_result,
+	"jurisdictions": sort(state.jurisdictions),
+	"accountable": accountable,
+	"policy_revision": policy_revision,
+}
+
+_invalid_decision := {
+	"allow": false,
+	"basis": [],
+	"reasons": sort(validation.reasons),
+	"requirements": [],
+	"obligations": [],
+	"minimum_necessary": {"applies": true, "permitted_elements": [], "withheld_elements": []},
+	"jurisdictions": [],
+	"accountable": false,
+	"policy_revision": policy_revision,
+}
+
+# Permissions (P rules): the HIPAA bases. Gate permits (C1-C3) add bases but never stand alone.
+permission_permits := (permissions.permit | business_associates.permit) | data_sets.permit
+
+_gate_permits := psychotherapy_notes.permit | part2.permit
+
+_permits := permission_permits | _gate_permits
+
+# Denials of the permission rules themselves (they explain why no basis applies).
+permission_denies := (permissions.deny | business_associates.deny) | data_sets.deny
+
+_denies := ((((((permission_denies | safeguards.deny) | psychotherapy_notes.deny) | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny) | no_basis_denies
+
+# Basis codes of the P rules and of everything (for minimum necessary and accounting).
+permission_codes := {p.basis.code | some p in permission_permits}
+
+_basis_codes := {b.code | some b in _bases}
+
+_bases := {p.basis | some p in _permits} | state.bases
+
+_reasons := {d.reason | some d in _denies} | state.reasons
+
+basis := sort(_bases)
+
+reasons := sort(_reasons)
+
+requirements := sort({d.requirement | some d in _denies; d.requirement} | state.requirements)
+
+# METADATA
+# title: Allowed
+# description: At least one basis and no deny reason (deny overrides).
+default allow := false
+
+allow if {
+	count(_bases) > 0
+	count(_reasons) == 0
+}
+
+_obligations contains obligation if {
+	some p in _permits
+	some obligation in p.obligations
+}
+
+_obligations contains obligation if some obligation in part2.obligations
+
+_obligations contains obligation if some obligation in state.obligations
+
+_obligations contains minimum_necessary.obligation(permission_codes) if minimum_necessary.applies(permission_codes)
+
+_obligations contains accounting.obligation if accounting.accountable(_basis_codes)
+
+# Obligations are what to do when allowed; a deny has none.
+obligations := sort(_obligations) if allow
+
+else := []
+
+minimum_necessary_result := minimum_necessary.evaluate(permission_codes) if allow
+
+else := {
+	"applies": minimum_necessary.applies(permission_codes),
+	"permitted_elements": [],
+	"withheld_elements": sort(request.elements),
+}
+
+accountable if {
+	allow
+	accounting.accountable(_basis_codes)
+}
+
+default accountable := false
+
+# The bundle revision (opa build --revision); "unbundled" under opa test or without a bundle.
+default policy_revision := "unbundled"
+
+policy_revision := revisions[0] if {
+	revisions := [b.manifest.revision | some b in data.system.bundles]
+	count(revisions) > 0
+}

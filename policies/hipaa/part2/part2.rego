@@ -1,0 +1,181 @@
+# METADATA
+# title: C2 — 42 CFR Part 2 records
+# description: |
+#   Records of a Part 2 program, or received under Part 2 (2024 final rule, compliance date
+#   2026-02-16), need the patient's Part 2 consent unless an exception applies. A HIPAA
+#   authorization is not a Part 2 consent (42 CFR 2.31, 2.32). With `part2_program: false`
+#   SUD information is ordinary PHI and only HIPAA applies.
+package hipaa.part2
+
+import data.hipaa.authorizations
+import data.hipaa.lib
+import data.hipaa.request
+
+# The current 42 CFR 2.32(a)(1) statement (89 FR 12472, Feb 16 2024).
+notice_text := concat("", [
+	"This record which has been disclosed to you is protected by Federal confidentiality rules (42 CFR part 2). ",
+	"These rules prohibit you from using or disclosing this record, or testimony that describes the information ",
+	"contained in this record, in any civil, criminal, administrative, or legislative proceedings by any Federal, ",
+	"State, or local authority, against the patient, unless authorized by the consent of the patient, except as ",
+	"provided at 42 CFR 2.12(c)(5) or as authorized by a court in accordance with 42 CFR 2.64 or 2.65. In addition, ",
+	"the Federal rules prohibit you from making any other use or disclosure of this record unless at least one of ",
+	"the following applies: (i) Further use or disclosure is expressly permitted by the written consent of the ",
+	"individual whose information is being disclosed in this record or as otherwise permitted by 42 CFR part 2. ",
+	"(ii) You are a covered entity or business associate and have received the record for treatment, payment, or ",
+	"health care operations, or (iii) You have received the record from a covered entity or business associate as ",
+	"permitted by 45 CFR part 164, subparts A and E. A general authorization for the release of medical or other ",
+	"information is NOT sufficient to meet the required elements of written consent to further use or redisclose ",
+	"the record (see 42 CFR 2.31).",
+])
+
+# The duty of 42 CFR 2.32(b) that goes with the statement.
+enclosure := "Send a copy of the consent or a clear explanation of the scope of the consent with the disclosure (42 CFR 2.32(b))."
+
+applies if {
+	"substance_use_disorder" in request.categories
+	request.part2_program
+	request.form != "deidentified"
+}
+
+_proceeding if request.purpose in {"judicial_proceeding", "law_enforcement"}
+
+_against_patient if {
+	_proceeding
+	request.context("against_patient")
+}
+
+_order_and_subpoena if {
+	request.context("court_order")
+	request.context("subpoena")
+}
+
+_emergency if {
+	request.purpose == "medical_emergency"
+	request.recipient_type in {"provider", "first_responder"}
+}
+
+# The consent types that can carry this disclosure (2.31, 2.33; proceedings: 2.31(d), 2.64).
+consent_types := {"part2_proceedings_consent"} if _against_patient
+
+else := {"part2_tpo_consent", "part2_consent"} if request.purpose in request.tpo
+
+else := {"part2_consent"}
+
+consented if authorizations.covered(consent_types, "substance_use_disorder")
+
+# (a) proceedings: a court order with a subpoena is the alternative to the consent (2.61, 2.64-2.65).
+_permitted_without_consent if {
+	_proceeding
+	_order_and_subpoena
+}
+
+# (b) a bona fide medical emergency (2.51).
+_permitted_without_consent if _emergency
+
+# METADATA
+# title: C2 Part 2 consent
+# description: |
+#   A valid Part 2 consent covers the SUD records for this recipient and purpose (a TPO consent
+#   covers treatment, payment and operations by its type; proceedings against the patient need a
+#   consent for that use alone).
+# custom:
+#   rule: C2
+#   code: PART2_CONSENT
+#   citation: 42 CFR 2.31, 2.33
+#   summary: SUD records disclosed under the patient's Part 2 consent.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	applies
+	not _permitted_without_consent
+	consented
+}
+
+# METADATA
+# title: C2 Medical emergency
+# description: A bona fide medical emergency, to medical personnel (a provider or first responder).
+# custom:
+#   rule: C2
+#   code: MEDICAL_EMERGENCY
+#   citation: 42 CFR 2.51
+#   summary: SUD records disclosed to medical personnel in a bona fide medical emergency.
+#   obligations:
+#     - code: DOCUMENT_RATIONALE
+#       message: Record the emergency, the recipient, the date and time and the information disclosed (42 CFR 2.51(c)).
+#     - code: NOTIFY_PRIVACY_OFFICER
+#       message: Notify the privacy officer of the emergency disclosure of Part 2 records.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	applies
+	_emergency
+}
+
+# METADATA
+# title: C2 Proceedings against the patient
+# description: |
+#   Use in civil, criminal, administrative or legislative proceedings against the patient needs
+#   the patient's proceedings consent, or a court order together with a subpoena.
+# custom:
+#   rule: C2
+#   code: PART2_PROCEEDINGS_RESTRICTED
+#   citation: 42 CFR 2.12(d), 2.31, 2.61-2.65
+#   message: Part 2 records may be used against the patient only with the patient's consent or a court order and a subpoena.
+#   requirement:
+#     code: OBTAIN_COURT_ORDER
+#     message: Obtain a court order under 42 CFR 2.64 or 2.65 together with a subpoena.
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	applies
+	_against_patient
+	not _order_and_subpoena
+	not consented
+}
+
+# METADATA
+# title: C2 Part 2 consent required
+# description: SUD records without a Part 2 consent covering the disclosure and without an exception.
+# custom:
+#   rule: C2
+#   code: PART2_CONSENT_REQUIRED
+#   citation: 42 CFR 2.31, 2.33
+#   message: These SUD records need the patient's Part 2 consent; a HIPAA authorization is not enough.
+#   requirement:
+#     code: OBTAIN_PART2_CONSENT
+#     message: Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers treatment, payment and operations).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	applies
+	not _against_patient
+	not _permitted_without_consent
+	not consented
+}
+
+# METADATA
+# title: C2 Redisclosure notice
+# description: Every disclosure made with a Part 2 consent carries the 2.32 statement and the consent or its scope.
+# custom:
+#   rule: C2
+#   code: PART2_REDISCLOSURE_NOTICE
+#   citation: 42 CFR 2.32
+#   message: Send the 42 CFR 2.32 statement with the disclosure.
+obligations contains lib.result(rego.metadata.chain(), {
+	"text": notice_text,
+	"enclosure": enclosure,
+	"consent_ids": _consent_ids,
+}) if _consent_relied_on
+
+_consent_relied_on if {
+	applies
+	not _permitted_without_consent
+	consented
+}
+
+_consent_relied_on if counseling_notes_consented
+
+_consent_ids := sort({id |
+	some auth in object.get(input, "authorizations", [])
+	auth.type in (consent_types | _counseling_types)
+	authorizations.covers(auth, _consent_category(auth))
+	id := object.get(auth, "id", null)
+})
+
+_counseling_types := {"sud_counseling_notes_consent"}
+
+_consent_category(auth) := "sud_counseling_notes" if auth.type in _counseling_types
+
+else := "substance_use_disorder"

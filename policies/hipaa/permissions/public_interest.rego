@@ -1,0 +1,198 @@
+# P9-P16, P23 — disclosures for public interest and benefit activities without authorization
+# (45 CFR 164.512) and to the Secretary (164.502(a)(2)(ii)). The accounting obligation for these
+# comes from rule A (hipaa.accounting).
+package hipaa.permissions
+
+import data.hipaa.lib
+import data.hipaa.request
+
+threat_recipients := {"first_responder", "law_enforcement", "at_risk_person", "provider", "family", "caregiver"}
+
+# METADATA
+# title: P9 Serious threat
+# description: |
+#   A good-faith belief that the disclosure is necessary to prevent or lessen a serious and
+#   imminent threat, to a person reasonably able to prevent or lessen it.
+# custom:
+#   rule: P9
+#   code: SERIOUS_THREAT
+#   citation: 45 CFR 164.512(j)(1)(i)
+#   summary: Disclosure to prevent or lessen a serious and imminent threat to health or safety.
+#   obligations:
+#     - code: DOCUMENT_RATIONALE
+#       message: Record the facts behind the good-faith belief in a serious and imminent threat.
+#     - code: NOTIFY_PRIVACY_OFFICER
+#       message: Notify the privacy officer of this disclosure.
+#     - code: POST_EVENT_REVIEW
+#       message: Review the disclosure after the event.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	request.purpose == "serious_threat"
+	request.context("serious_imminent_threat")
+	request.recipient_type in threat_recipients
+}
+
+# METADATA
+# title: P9 No serious and imminent threat
+# description: A serious-threat disclosure without the serious and imminent threat flag.
+# custom:
+#   rule: P9
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(j)(1)(i)
+#   message: A serious-threat disclosure needs a serious and imminent threat to health or safety.
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	request.purpose == "serious_threat"
+	not request.context("serious_imminent_threat")
+}
+
+# METADATA
+# title: P10 Required by law
+# description: A disclosure a law requires, to the recipient the law names.
+# custom:
+#   rule: P10
+#   code: REQUIRED_BY_LAW
+#   citation: 45 CFR 164.512(a)
+#   summary: Disclosure required by law, limited to its requirements.
+permit contains lib.permit(rego.metadata.chain(), {}) if request.purpose == "required_by_law"
+
+# METADATA
+# title: P11 Public health
+# description: To a public health authority for its public health activities.
+# custom:
+#   rule: P11
+#   code: PUBLIC_HEALTH
+#   citation: 45 CFR 164.512(b)
+#   summary: Disclosure to a public health authority for public health activities.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	request.purpose == "public_health"
+	request.recipient_type == "public_health_authority"
+}
+
+# METADATA
+# title: P12 Health oversight
+# description: To a health oversight agency for oversight activities authorized by law.
+# custom:
+#   rule: P12
+#   code: HEALTH_OVERSIGHT
+#   citation: 45 CFR 164.512(d)
+#   summary: Disclosure to a health oversight agency for oversight activities.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	request.purpose == "health_oversight"
+	request.recipient_type == "health_oversight_agency"
+}
+
+_court_recipient if request.recipient_type in {"court", "other"}
+
+# METADATA
+# title: P13 Judicial proceeding
+# description: |
+#   To a court (or a party's counsel, `other`) under a court order, or under a subpoena with
+#   satisfactory assurances of notice to the patient or a qualified protective order.
+# custom:
+#   rule: P13
+#   code: JUDICIAL_PROCEEDING
+#   citation: 45 CFR 164.512(e)
+#   summary: Disclosure in a judicial or administrative proceeding under an order or a subpoena with assurances.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	request.purpose == "judicial_proceeding"
+	_court_recipient
+	_judicial_authority
+}
+
+_judicial_authority if request.context("court_order")
+
+_judicial_authority if {
+	request.context("subpoena")
+	request.context("satisfactory_assurances")
+}
+
+# METADATA
+# title: P13 No order or assured subpoena
+# description: A judicial-proceeding disclosure with neither a court order nor a subpoena with assurances.
+# custom:
+#   rule: P13
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(e)(1)
+#   message: A disclosure in a proceeding needs a court order, or a subpoena with satisfactory assurances.
+#   requirement:
+#     code: OBTAIN_COURT_ORDER
+#     message: Obtain a court order (or a subpoena with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	request.purpose == "judicial_proceeding"
+	_court_recipient
+	not _judicial_authority
+}
+
+# METADATA
+# title: P14 Law enforcement
+# description: To law enforcement under a court order or a subpoena (court-ordered or judicial process).
+# custom:
+#   rule: P14
+#   code: LAW_ENFORCEMENT
+#   citation: 45 CFR 164.512(f)(1)(ii)
+#   summary: Disclosure to law enforcement as required by a court order or subpoena.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	request.purpose == "law_enforcement"
+	request.recipient_type == "law_enforcement"
+	_legal_process
+}
+
+_legal_process if request.context("court_order")
+
+_legal_process if request.context("subpoena")
+
+# METADATA
+# title: P14 No legal process
+# description: A law-enforcement disclosure with neither a court order nor a subpoena.
+# custom:
+#   rule: P14
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(f)(1)
+#   message: A disclosure to law enforcement needs a court order or a subpoena.
+#   requirement:
+#     code: OBTAIN_COURT_ORDER
+#     message: Obtain a court order, court-ordered warrant or subpoena (45 CFR 164.512(f)(1)(ii)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	request.purpose == "law_enforcement"
+	request.recipient_type == "law_enforcement"
+	not _legal_process
+}
+
+# METADATA
+# title: P15 Coroner or medical examiner
+# description: To a coroner or medical examiner to identify a decedent or determine a cause of death.
+# custom:
+#   rule: P15
+#   code: CORONER_MEDICAL_EXAMINER
+#   citation: 45 CFR 164.512(g)(1)
+#   summary: Disclosure to a coroner or medical examiner for their duties.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	request.purpose == "coroner_medical_examiner"
+	request.recipient_type == "coroner_medical_examiner"
+}
+
+# METADATA
+# title: P16 HHS compliance
+# description: To the Secretary (HHS) to investigate or determine compliance.
+# custom:
+#   rule: P16
+#   code: HHS_COMPLIANCE
+#   citation: 45 CFR 164.502(a)(2)(ii)
+#   summary: Disclosure required by the Secretary to investigate or determine compliance.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	request.purpose == "hhs_compliance"
+	request.recipient_type == "hhs"
+}
+
+# METADATA
+# title: P23 Research under a waiver
+# description: To a researcher with an IRB or privacy board waiver of authorization.
+# custom:
+#   rule: P23
+#   code: RESEARCH_WAIVER
+#   citation: 45 CFR 164.512(i)(1)(i)
+#   summary: Disclosure for research under an IRB or privacy board waiver of authorization.
+permit contains lib.permit(rego.metadata.chain(), {"irb_waiver_id": input.context.irb_waiver_id}) if {
+	request.purpose == "research"
+	request.recipient_type == "researcher"
+	request.context_id("irb_waiver_id")
+}

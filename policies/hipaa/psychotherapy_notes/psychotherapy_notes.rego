@@ -1,0 +1,72 @@
+# METADATA
+# title: C1 — psychotherapy notes
+# description: |
+#   Psychotherapy notes need an authorization of their own (45 CFR 164.508(a)(2)); a general
+#   authorization does not cover them, and a treatment disclosure to another provider is not an
+#   exception. De-identified data is outside the Privacy Rule (P21), so the gate does not apply.
+package hipaa.psychotherapy_notes
+
+import data.hipaa.authorizations
+import data.hipaa.lib
+import data.hipaa.request
+
+applies if {
+	"psychotherapy_notes" in request.categories
+	request.form != "deidentified"
+}
+
+# The exceptions of 164.508(a)(2)(i)-(ii) and 164.512(j)(1)(i), by purpose.
+exception if {
+	request.purpose == "treatment"
+	request.recipient_type == "workforce"
+	request.context("originator")
+}
+
+exception if {
+	request.purpose == "training"
+	request.context("supervised_training")
+}
+
+exception if {
+	request.purpose == "legal_defense"
+	request.context("legal_action_by_patient")
+}
+
+exception if request.purpose in {"hhs_compliance", "required_by_law", "health_oversight", "coroner_medical_examiner"}
+
+exception if {
+	request.purpose == "serious_threat"
+	request.context("serious_imminent_threat")
+}
+
+authorized if authorizations.covered({"psychotherapy_notes_authorization"}, "psychotherapy_notes")
+
+# METADATA
+# title: C1 Psychotherapy notes exception
+# description: The psychotherapy notes go out under one of the exceptions of 164.508(a)(2).
+# custom:
+#   rule: C1
+#   code: PSYCHOTHERAPY_NOTES_EXCEPTION
+#   citation: 45 CFR 164.508(a)(2)(i)-(ii)
+#   summary: Psychotherapy notes used or disclosed under an exception to the authorization requirement.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	applies
+	exception
+}
+
+# METADATA
+# title: C1 Psychotherapy notes authorization required
+# description: Psychotherapy notes requested with no psychotherapy-notes authorization and no exception.
+# custom:
+#   rule: C1
+#   code: PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED
+#   citation: 45 CFR 164.508(a)(2)
+#   message: Psychotherapy notes need an authorization specific to them.
+#   requirement:
+#     code: OBTAIN_PSYCHOTHERAPY_NOTES_AUTHORIZATION
+#     message: Obtain the patient's authorization for psychotherapy notes (45 CFR 164.508(a)(2)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	applies
+	not exception
+	not authorized
+}
