@@ -432,3 +432,254 @@ def test_command_reports_an_unreadable_file(tmp_path, capsys):
     assert code == 2
     assert "cannot read" in err
     assert "missing.jsonl" in err
+
+
+# ---------------------------------------------------------------- end to end (real decisions)
+
+E2E_PATIENT = "p-test-0001"
+E2E_OTHER = "p-test-0002"
+PRIVACY_OFFICER = {"user_id": "u-po-0001", "roles": ["privacy_officer"], "mfa": True}
+
+
+def disclosure(
+    purpose: str,
+    recipient_type: str,
+    recipient_id: str,
+    name: str,
+    *,
+    patient: str = E2E_PATIENT,
+    requester: dict | None = None,
+    categories: list[str] | None = None,
+    context: dict | None = None,
+    authorizations: list[dict] | None = None,
+    data: dict | None = None,
+    patient_fields: dict | None = None,
+    recipient_fields: dict | None = None,
+) -> dict:
+    """A decision request (contract §3) with synthetic ids."""
+    body = {
+        "requester": requester or PRIVACY_OFFICER,
+        "patient": {"id": patient, "state": "CA", "age": 54, **(patient_fields or {})},
+        "recipient": {
+            "type": recipient_type,
+            "id": recipient_id,
+            "name": name,
+            "identity_verified": True,
+            **(recipient_fields or {}),
+        },
+        "purpose": purpose,
+        "data": {"categories": categories or ["general"], **(data or {})},
+    }
+    if context:
+        body["context"] = context
+    if authorizations:
+        body["authorizations"] = authorizations
+    return body
+
+
+def authorization(kind: str, purposes: list[str], categories: list[str], **fields) -> dict:
+    return {
+        "id": f"auth-{kind}",
+        "type": kind,
+        "signed": True,
+        "signed_on": "2026-01-10",
+        "expires_on": None,
+        "revoked": False,
+        "recipients": ["*"],
+        "recipient_types": fields.pop("recipient_types", []),
+        "purposes": purposes,
+        "categories": categories,
+        **fields,
+    }
+
+
+#: Allowed disclosures that 164.528(a)(1) does not exclude: they must be in the accounting.
+ACCOUNTABLE = {
+    "public_health": disclosure(
+        "public_health", "public_health_authority", "pha-0001", "County Public Health"
+    ),
+    "hhs": disclosure("hhs_compliance", "hhs", "hhs-ocr-0001", "HHS Office for Civil Rights"),
+    "law_enforcement_order": disclosure(
+        "law_enforcement",
+        "law_enforcement",
+        "le-0001",
+        "Synthetic Police Department",
+        context={"court_order": True},
+    ),
+    "court_order": disclosure(
+        "judicial_proceeding",
+        "court",
+        "court-0001",
+        "Synthetic County Court",
+        context={"court_order": True},
+    ),
+    "health_oversight": disclosure(
+        "health_oversight", "health_oversight_agency", "hoa-0001", "State Medical Board"
+    ),
+    "coroner": disclosure(
+        "coroner_medical_examiner", "coroner_medical_examiner", "me-0001", "County Coroner"
+    ),
+    "research_waiver": disclosure(
+        "research",
+        "researcher",
+        "res-0001",
+        "Synthetic Outcomes Study",
+        requester={"user_id": "u-res-0001", "roles": ["researcher"], "mfa": True},
+        context={"irb_waiver_id": "irb-0001"},
+    ),
+    "part2_consented_public_health": disclosure(
+        "public_health",
+        "public_health_authority",
+        "pha-0001",
+        "County Public Health",
+        categories=["substance_use_disorder"],
+        authorizations=[
+            authorization(
+                "part2_consent",
+                ["public_health"],
+                ["substance_use_disorder"],
+                recipient_types=["public_health_authority"],
+            )
+        ],
+    ),
+}
+
+#: Allowed disclosures that 164.528(a)(1) excludes: they must not be in the accounting.
+EXCLUDED = {
+    "treatment": disclosure(
+        "treatment",
+        "provider",
+        "npi-0000000001",
+        "Test Cardiology",
+        requester={"user_id": "u-102", "roles": ["physician"], "mfa": True},
+    ),
+    "payment": disclosure(
+        "payment",
+        "health_plan",
+        "plan-0001",
+        "Synthetic Health Plan",
+        requester={"user_id": "u-201", "roles": ["billing_specialist"], "mfa": True},
+        data={"elements": ["member_id", "billing_codes"]},
+    ),
+    "to_the_patient": disclosure("individual_access", "patient", "p-test-0001", "The patient"),
+    "authorization": disclosure(
+        "marketing",
+        "other",
+        "org-0001",
+        "Synthetic Marketing Partner",
+        authorizations=[authorization("hipaa_authorization", ["marketing"], ["general"])],
+    ),
+    "family_involved_in_care": disclosure(
+        "family_involvement",
+        "family",
+        "fam-0001",
+        "Family member",
+        patient_fields={"present": True, "agrees": True},
+        recipient_fields={"involved_in_care": True},
+        data={"elements": ["general_condition"]},
+    ),
+    "limited_data_set": disclosure(
+        "research",
+        "researcher",
+        "res-0001",
+        "Synthetic Outcomes Study",
+        requester={"user_id": "u-res-0001", "roles": ["researcher"], "mfa": True},
+        context={"data_use_agreement_id": "dua-0001"},
+        data={"form": "limited_data_set", "elements": ["diagnoses", "dates_of_service"]},
+    ),
+    "part2_tpo_consent_treatment": disclosure(
+        "treatment",
+        "provider",
+        "npi-0000000001",
+        "Test Cardiology",
+        requester={"user_id": "u-102", "roles": ["physician"], "mfa": True},
+        categories=["substance_use_disorder"],
+        authorizations=[
+            authorization("part2_tpo_consent", ["treatment"], ["substance_use_disorder"])
+        ],
+    ),
+}
+
+#: Decisions that must not appear for the patient either: another patient's, a denied one.
+OTHERS = {
+    "other_patient": disclosure(
+        "public_health",
+        "public_health_authority",
+        "pha-0001",
+        "County Public Health",
+        patient=E2E_OTHER,
+    ),
+}
+DENIED = {
+    "law_enforcement_without_order": disclosure(
+        "law_enforcement", "law_enforcement", "le-0001", "Synthetic Police Department"
+    ),
+}
+
+
+def drive(client, bodies: dict[str, dict]) -> dict[str, dict]:
+    """POST every body to the running shim; ``{name: response JSON}``."""
+    answers = {}
+    for name, body in bodies.items():
+        resp = client.post("/v1/disclosures/decide", json=body)
+        assert resp.status_code == 200, (name, resp.get_json())
+        answers[name] = resp.get_json()
+    return answers
+
+
+@pytest.mark.integration
+def test_accounting_of_a_log_written_by_the_running_service(
+    client, decision_log_path, tmp_path, capsys, monkeypatch
+):
+    from service.cli import main
+
+    accountable = drive(client, ACCOUNTABLE)
+    excluded = drive(client, EXCLUDED)
+    others = drive(client, OTHERS)
+    denied = drive(client, DENIED)
+    for name, answer in {**accountable, **excluded, **others}.items():
+        assert answer["allow"] is True, (name, answer["reasons"])
+    for name, answer in denied.items():
+        assert answer["allow"] is False, name
+    # A rotated, compressed copy overlapping the live file: read in any order, deduplicated.
+    rotated = tmp_path / "decision-log.jsonl.1.gz"
+    with gzip.open(rotated, "wb") as handle:
+        handle.write(decision_log_path.read_bytes())
+    # The app under test used the development key.
+    monkeypatch.setenv("HIPAA_GATE_DEV_MODE", "1")
+
+    logs = [str(rotated), str(decision_log_path)]
+    code = main(["accounting", "--patient", E2E_PATIENT, "--format", "json", *logs])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    entries = json.loads(out)
+    assert sorted(e["decision_id"] for e in entries) == sorted(
+        a["decision_id"] for a in accountable.values()
+    )
+    stamps = [e["disclosed_at"] for e in entries]
+    assert stamps == sorted(stamps, reverse=True)
+    le = next(
+        e
+        for e in entries
+        if e["decision_id"] == accountable["law_enforcement_order"]["decision_id"]
+    )
+    assert le["recipient"] == {
+        "type": "law_enforcement",
+        "id": "le-0001",
+        "name": "Synthetic Police Department",
+    }
+    assert le["purpose"] == "law_enforcement"
+    assert [b["code"] for b in le["basis"]] == ["LAW_ENFORCEMENT"]
+    assert "164.512(f)" in le["purpose_statement"]
+
+    code = main(["accounting", "--patient", E2E_PATIENT, "--part2", "--format", "json", *logs])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert [e["decision_id"] for e in json.loads(out)] == [
+        accountable["part2_consented_public_health"]["decision_id"]
+    ]
+
+    code = main(["accounting", "--patient", E2E_OTHER, "--format", "json", *logs])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert [e["decision_id"] for e in json.loads(out)] == [others["other_patient"]["decision_id"]]

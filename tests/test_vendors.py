@@ -117,3 +117,13 @@ def test_invalid_now_is_a_usage_error():
 
 def test_text_for_no_findings():
     assert vendors.render([], "text", NOW) == f"No business-associate findings at {NOW}.\n"
+
+
+def test_findings_endpoint_lists_the_example_vendors_problems(client):
+    resp = client.get("/v1/business-associates/findings")
+    assert resp.status_code == 200
+    got = {(f["vendor_id"], f["code"]) for f in resp.get_json()}
+    # The endpoint evaluates at the real current time: later reviews may also become overdue.
+    assert got >= EXAMPLE_FINDINGS
+    assert {v for v, _ in got} >= {"ba-expired-vendor", "ba-pending-vendor"}
+    assert ("ba-care-analytics", "BAA_NOT_EXECUTED") not in got
