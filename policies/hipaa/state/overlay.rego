@@ -1,19 +1,221 @@
 # METADATA
-# title: State law overlay (C4) — placeholder seam
+# title: State law overlay (C4)
 # description: |
-#   Rule C4 of rules.md. This placeholder contributes nothing; the state-law issue
-#   replaces it with the matrix-driven overlay. hipaa.decision reads exactly these
-#   five documents from it.
+#   Rule C4 of rules.md and docs/state-laws.md: HIPAA is a floor and a more stringent
+#   state law still binds (45 CFR 160.203(b)). The rules are data
+#   (`data.config.state_laws`, keyed by state and category); this module only applies them.
+#   For every state in `jurisdictions` (patient state plus requester state) and every
+#   requested category:
+#   - consent: the entry's `consent_required_for` holds the purpose and the recipient type is
+#     not in `exempt_recipient_types` -> an authorization on file (any type) must cover the
+#     recipient, the purpose and the category, else STATE_LAW_CONSENT_REQUIRED with the
+#     state and its citation, and the requirement OBTAIN_STATE_CONSENT;
+#   - shield laws: `out_of_state_disclosure_restricted` and a recipient in another state for a
+#     purpose in `out_of_state_restricted_purposes` -> the same, unless an authorization covers it;
+#   - minors: `parental_access_limited` and a disclosure of a minor's minor-consented care to a
+#     parent (personal representative or family) -> the same, unless an authorization covers it;
+#   - redisclosure: an entry with a `redisclosure_notice` adds the obligation
+#     STATE_REDISCLOSURE_NOTICE with the statutory text (hipaa.decision keeps obligations only
+#     for allowed disclosures).
+#   De-identified data is outside the overlay. Lookups are by state and category, never scans.
 package hipaa.state
 
-reasons := set()
+import data.hipaa.authorizations
+import data.hipaa.lib
 
-requirements := set()
+# The state law matrix, keyed by USPS code.
+_laws := data.config.state_laws
 
-obligations := set()
+# Requested categories -> the matrix entries that govern them. A state's `general` entry
+# (its rule for all health records, e.g. Minn. Stat. 144.293) applies to every category;
+# psychotherapy and SUD counseling notes are mental-health and SUD records.
+_matrix_categories := {
+	"general": ["general"],
+	"mental_health": ["general", "mental_health"],
+	"psychotherapy_notes": ["general", "mental_health"],
+	"substance_use_disorder": ["general", "substance_use_disorder"],
+	"sud_counseling_notes": ["general", "substance_use_disorder"],
+	"hiv": ["general", "hiv"],
+	"std": ["general", "std"],
+	"genetic": ["general", "genetic"],
+	"reproductive_health": ["general", "reproductive_health"],
+}
 
-bases := set()
+# Who counts as a parent for the minors rule (a parent may appear as either).
+_parental_recipient_types := {"personal_representative", "family"}
+
+# Purposes the minors rule leaves to federal law (emergencies, threats, legal mandates).
+_minor_rule_exempt_purposes := {"medical_emergency", "serious_threat", "required_by_law"}
 
 jurisdictions contains input.patient.state if is_string(input.patient.state)
 
 jurisdictions contains input.requester.state if is_string(input.requester.state)
+
+# The overlay does not add permissions; hipaa.decision reads this seam anyway.
+bases := set()
+
+_deidentified if input.data.form == "deidentified"
+
+# Every (state, matrix category, requested category) in play: one object lookup each.
+_in_play contains [state, mcat, cat] if {
+	not _deidentified
+	some state in jurisdictions
+	some cat in input.data.categories
+	some mcat in _matrix_categories[cat]
+	_laws[state].categories[mcat]
+}
+
+# Some authorization on file (any type) covers the recipient, the purpose and `cat`.
+_authorized(cat) if {
+	some auth in input.authorizations
+	authorizations.covers(auth, cat)
+}
+
+# The state rules this request trips: one item per state, matrix category and kind.
+_unmet contains {"state": state, "category": mcat, "kind": "consent", "citation": entry.citation} if {
+	some [state, mcat, cat] in _in_play
+	entry := _laws[state].categories[mcat]
+	input.purpose in entry.consent_required_for
+	not input.recipient.type in entry.exempt_recipient_types
+	not _authorized(cat)
+}
+
+_unmet contains {"state": state, "category": mcat, "kind": "out_of_state", "citation": entry.citation} if {
+	is_string(input.recipient.state)
+	some [state, mcat, cat] in _in_play
+	input.recipient.state != state
+	entry := _laws[state].categories[mcat]
+	entry.out_of_state_disclosure_restricted == true
+	input.purpose in entry.out_of_state_restricted_purposes
+	not _authorized(cat)
+}
+
+_unmet contains {
+	"state": state, "category": "minors",
+	"kind": "minor_parental_access", "citation": entry.citation,
+} if {
+	not _deidentified
+	_minor_consented_care
+	input.recipient.type in _parental_recipient_types
+	not input.purpose in _minor_rule_exempt_purposes
+	some state in jurisdictions
+	entry := _laws[state].categories.minors
+	entry.parental_access_limited == true
+	some cat in input.data.categories
+	not _authorized(cat)
+}
+
+# Care the minor consented to: flagged, and the patient is not known to be an adult.
+_minor_consented_care if {
+	input.patient.minor_consented_care == true
+	not _adult
+}
+
+_adult if {
+	is_number(input.patient.age)
+	input.patient.age >= 18
+}
+
+_labels := {
+	"general": "health",
+	"mental_health": "mental health",
+	"hiv": "HIV",
+	"std": "sexually transmitted disease",
+	"genetic": "genetic",
+	"reproductive_health": "reproductive health",
+	"substance_use_disorder": "substance use disorder",
+	"minors": "minor-consented care",
+}
+
+_messages := {
+	"consent": "%s law requires the patient's written authorization covering %s information for this disclosure.",
+	"out_of_state": "%s law restricts disclosing %s information to a recipient in another state without authorization.",
+	"minor_parental_access": "%s law does not let a parent see records of %s without the minor's authorization.",
+}
+
+_message(u) := sprintf(_messages[u.kind], [_laws[u.state].name, _labels[u.category]])
+
+# METADATA
+# title: State law requires the patient's consent
+# description: |
+#   A state in the decision's jurisdictions has a rule in the state law matrix for a
+#   requested category and this purpose (or a shield or minors rule), and no authorization
+#   on file covers it. The citation is the state's, from the matrix.
+# custom:
+#   rule: C4
+#   code: STATE_LAW_CONSENT_REQUIRED
+#   citation: 45 CFR 160.203(b); state law per the state law matrix
+#   message: State law requires the patient's authorization for this disclosure.
+reasons contains lib.result(rego.metadata.chain(), {
+	"state": u.state,
+	"category": u.category,
+	"citation": u.citation,
+	"message": _message(u),
+}) if {
+	some u in _unmet
+}
+
+# METADATA
+# title: Obtain the consent state law requires
+# description: An authorization covering the category, recipient and purpose would satisfy the state rule.
+# custom:
+#   rule: C4
+#   code: OBTAIN_STATE_CONSENT
+#   citation: 45 CFR 160.203(b); state law per the state law matrix
+#   message: Obtain the patient's written authorization naming this category, recipient and purpose.
+requirements contains lib.result(rego.metadata.chain(), {
+	"state": u.state,
+	"category": u.category,
+	"citation": u.citation,
+	"message": sprintf(
+		"Obtain the patient's written authorization covering %s information, as %s law requires.",
+		[_labels[u.category], _laws[u.state].name],
+	),
+}) if {
+	some u in _unmet
+}
+
+# METADATA
+# title: State redisclosure statement
+# description: |
+#   The state prescribes a statement that must accompany a disclosure of this category
+#   (e.g. 10 NYCRR 63.5(b) for HIV, RCW 70.02.300 for STDs including HIV).
+# custom:
+#   rule: C4
+#   code: STATE_REDISCLOSURE_NOTICE
+#   citation: 45 CFR 160.203(b); state law per the state law matrix
+#   message: Send the statutory redisclosure statement with the disclosure.
+obligations contains lib.result(rego.metadata.chain(), {
+	"state": state,
+	"category": mcat,
+	"text": entry.redisclosure_notice,
+	"citation": entry.citation,
+}) if {
+	some [state, mcat, _] in _in_play
+	entry := _laws[state].categories[mcat]
+	is_string(entry.redisclosure_notice)
+}
+
+# METADATA
+# title: law
+# description: |
+#   The matrix entry of one state, for `GET /v1/state-laws/{state}` (input `{"state": "CA"}`);
+#   undefined for a state the matrix does not hold.
+law := object.union(_laws[input.state], {"state": input.state}) if is_string(input.state)
+
+# METADATA
+# scope: document
+# title: minor_parental_access
+# description: |
+#   Per jurisdiction, what the matrix says about a parent's access to a minor's
+#   minor-consented care: true = the state gives parents access (e.g. TX, FL),
+#   false = it limits it, absent = silent or unknown. For P5 (164.502(g)(3)).
+minor_parental_access[state] := true if {
+	some state in jurisdictions
+	_laws[state].categories.minors.parental_access_limited == false
+}
+
+minor_parental_access[state] := false if {
+	some state in jurisdictions
+	_laws[state].categories.minors.parental_access_limited == true
+}
