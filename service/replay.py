@@ -32,6 +32,19 @@ COMPARED_CODES = ("basis", "reasons", "obligations")
 WORKERS = 4
 
 
+#: What a replayed input gets when the policy defines no decision for it (the shim answers 503
+#: and denies): compared like a deny with no codes, and flagged ``no_decision``.
+NO_DECISION: dict[str, Any] = {
+    "allow": False,
+    "basis": [],
+    "reasons": [],
+    "obligations": [],
+    "minimum_necessary": {"permitted_elements": []},
+    "accountable": False,
+    "no_decision": True,
+}
+
+
 class ReplayError(RuntimeError):
     """The replay could not run (bundle build, OPA start, or a query without a decision)."""
 
@@ -108,6 +121,7 @@ class Change:
             "logged_revision": rec.get("policy_revision"),
             "allow": {"before": rec.get("allow"), "after": new.get("allow")},
             "allow_changed": self.allow_changed,
+            "no_decision": new.get("no_decision") is True,
         }
         for name in COMPARED_CODES:
             out[name] = _diff(rec.get(name) or [], _codes(new.get(name)))
@@ -122,7 +136,8 @@ def compare(record: dict[str, Any], decision: dict[str, Any]) -> Change | None:
     """A ``Change`` when the replayed ``decision`` differs from the logged ``record``, else None."""
     minimum = decision.get("minimum_necessary") or {}
     same = (
-        record.get("allow") is decision.get("allow")
+        decision.get("no_decision") is not True
+        and record.get("allow") is decision.get("allow")
         and all(
             set(record.get(name) or []) == set(_codes(decision.get(name)))
             for name in COMPARED_CODES
@@ -162,6 +177,7 @@ class Report:
             "changed": len(changes),
             "unchanged": self.evaluated - len(changes),
             "allow_flips": sum(1 for c in changes if c["allow_changed"]),
+            "no_decision": sum(1 for c in changes if c["no_decision"]),
             "skipped": self.skipped,
             "changes": changes,
         }
@@ -186,7 +202,8 @@ def replay_records(
         except OpaError as exc:
             raise ReplayError(f"decision {rec['decision_id']}: {exc}") from None
         if not answer.defined or not isinstance(answer.result, dict):
-            raise ReplayError(f"decision {rec['decision_id']}: the policy gave no decision")
+            # The service would fail closed (503) on this input: a change worth reporting.
+            return dict(NO_DECISION)
         return answer.result
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -228,13 +245,16 @@ def to_text(report: dict[str, Any]) -> str:
     lines = [
         f"Replayed {report['evaluated']} decision(s) against {report['policies']} "
         f"(revision {report['policy_revision']}): {report['changed']} changed, "
-        f"{report['allow_flips']} allow flip(s), {report['skipped']} skipped."
+        f"{report['allow_flips']} allow flip(s), {report['no_decision']} without a decision, "
+        f"{report['skipped']} skipped."
     ]
     for change in report["changes"]:
         allow = change["allow"]
         head = f"  {change['decision_id']} {change['timestamp']} {change['purpose']}"
         if change["allow_changed"]:
             head += f" allow {str(allow['before']).lower()} -> {str(allow['after']).lower()}"
+        if change["no_decision"]:
+            head += " NO DECISION (the service would answer 503 and deny)"
         lines.append(head)
         for name in (*COMPARED_CODES, "elements_permitted"):
             lines.extend(_codes_text(name, change[name]))

@@ -102,6 +102,17 @@ def test_report_orders_allow_flips_first():
     assert (got["evaluated"], got["changed"], got["unchanged"], got["allow_flips"]) == (5, 2, 3, 1)
 
 
+def test_an_input_without_a_decision_is_a_change_even_for_a_logged_deny():
+    flip = replay.compare(logged(), dict(replay.NO_DECISION)).as_dict()
+    assert (flip["allow_changed"], flip["no_decision"]) == (True, True)
+    deny = logged(allow=False, basis=[], reasons=[], obligations=[], elements_permitted=[])
+    same_codes = replay.compare(deny, dict(replay.NO_DECISION))
+    assert same_codes is not None
+    assert same_codes.as_dict()["no_decision"] is True
+    report = replay.Report("dir", "rev", evaluated=1, changes=[same_codes.as_dict()])
+    assert "NO DECISION" in replay.to_text(report.as_dict())
+
+
 def test_records_of_failed_requests_are_not_policy_decisions():
     assert replay.is_policy_decision(logged())
     failed = logged(policy_revision=None, allow=False, reasons=["policy_engine_unavailable"])
@@ -254,7 +265,7 @@ def test_replay_text_output_and_unreadable_lines(scenario_log, tmp_path, capsys)
     out, err = capsys.readouterr()
     assert code == 0
     assert out.startswith(f"Replayed {len(SCENARIO)} decision(s) against {policies}")
-    assert "1 changed, 1 allow flip(s), 0 skipped." in out
+    assert "1 changed, 1 allow flip(s), 0 without a decision, 0 skipped." in out
     assert f"{answers['bulk_payment_30']['decision_id']} " in out
     assert "allow true -> false" in out
     assert "reasons: +APPROVAL_REQUIRED" in out
