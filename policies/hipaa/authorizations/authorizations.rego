@@ -85,11 +85,12 @@ covered(types, category) if {
 
 # Authorization types that stand for a 164.508 authorization for a category (rule P17).
 # A psychotherapy-notes authorization covers psychotherapy notes; Part 2 consents cover SUD
-# records (42 CFR 2.31 as amended in 2024 has the 164.508(c) core elements); every other
+# records (42 CFR 2.31 as amended in 2024 has the 164.508(c) core elements; a TPO consent only
+# serves TPO, which P1-P3 already permit); every other
 # category needs a HIPAA authorization. The category gates (C1-C3) add their own type rules.
 _authorization_types := {
 	"psychotherapy_notes": {"hipaa_authorization", "psychotherapy_notes_authorization"},
-	"substance_use_disorder": {"hipaa_authorization", "part2_consent", "part2_tpo_consent"},
+	"substance_use_disorder": {"hipaa_authorization", "part2_consent"},
 	"sud_counseling_notes": {"hipaa_authorization", "sud_counseling_notes_consent"},
 }
 
