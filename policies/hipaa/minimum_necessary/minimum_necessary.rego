@@ -26,7 +26,9 @@ _provider_treatment if {
 # METADATA
 # title: Minimum necessary applies
 # description: The standard applies unless the disclosure falls under an exception of 164.502(b)(2).
-applies(basis_codes) := false if _exempt(basis_codes) else := true
+applies(basis_codes) := false if _exempt(basis_codes)
+
+else := true
 
 _exempt(_) if _provider_treatment
 
