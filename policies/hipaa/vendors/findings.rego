@@ -7,7 +7,7 @@
 #   V1 BAA not executed, V2 BAA expired, V3 BAA expiring within 60 days, V4 a required
 #   164.504(e)(2) clause missing (one finding per clause), V5 subcontractor flow-down not
 #   confirmed, V6 review older than 12 months, V7 high risk without a current security
-#   attestation, V8 a registry date that is not an ISO 8601 date.
+#   attestation, V8 a registry date that is not an ISO 8601 date, V9 BAA not in effect yet.
 #   Input: {"now": RFC 3339} (optional; the evaluation time when absent). An input `now`
 #   that is not RFC 3339 yields one INVALID_INPUT finding and nothing else, so a typo
 #   never silently shortens the list.
@@ -146,6 +146,22 @@ vendor_findings contains _finding(rego.metadata.chain(), id, {"expires_on": entr
 	_executed(entry)
 	_valid_date(entry.baa.expires_on)
 	entry.baa.expires_on < today
+}
+
+# METADATA
+# title: BAA not yet effective
+# description: The executed BAA's effective date is after today.
+# custom:
+#   rule: V9
+#   code: BAA_NOT_YET_EFFECTIVE
+#   severity: high
+#   citation: 45 CFR 164.502(e)(1)-(2), 164.504(e)
+#   message: The business associate agreement is not in effect yet; no PHI may be disclosed before it is.
+vendor_findings contains _finding(rego.metadata.chain(), id, {"effective_on": entry.baa.effective_on}) if {
+	some id, entry in registry
+	_executed(entry)
+	_valid_date(entry.baa.effective_on)
+	entry.baa.effective_on > today
 }
 
 # METADATA

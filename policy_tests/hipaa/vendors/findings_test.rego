@@ -128,6 +128,18 @@ test_allow_expired_pending_baa_reports_not_executed_only if {
 	codes(result) == {"BAA_NOT_EXECUTED"}
 }
 
+test_deny_baa_not_yet_effective if {
+	registry := one(baa_with({"effective_on": "2026-11-29"}))
+	result := vendors.findings with data.config.business_associates as registry with input as at_now
+	[[f.code, f.severity, f.effective_on] | some f in result] == [["BAA_NOT_YET_EFFECTIVE", "high", "2026-11-29"]]
+}
+
+test_allow_baa_effective_today if {
+	registry := one(baa_with({"effective_on": "2026-11-28"}))
+	result := vendors.findings with data.config.business_associates as registry with input as at_now
+	result == []
+}
+
 test_deny_baa_expiring_on_day_60 if {
 	registry := one(baa_with({"expires_on": "2027-01-27"}))
 	result := vendors.findings with data.config.business_associates as registry with input as at_now
