@@ -18,6 +18,7 @@ accountable_bases := {
 
 # METADATA
 # title: accountable
+# scope: document
 # description: The disclosure, if allowed on these basis codes, belongs in an accounting of disclosures.
 accountable(basis_codes) if {
 	request.form == "identified"

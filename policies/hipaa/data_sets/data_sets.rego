@@ -37,24 +37,6 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 }
 
 # METADATA
-# title: P21 Identifiers in de-identified data
-# description: A de-identified request names an element that is a Safe Harbor identifier.
-# custom:
-#   rule: P21
-#   code: IDENTIFIERS_PRESENT
-#   citation: 45 CFR 164.514(b)(2)
-#   message: De-identified data may not include Safe Harbor identifiers.
-deny contains lib.deny(rego.metadata.chain(), {"elements": sort(safe_harbor_identifiers)}) if {
-	request.form == "deidentified"
-	count(safe_harbor_identifiers) > 0
-}
-
-_lds_request if {
-	request.form == "limited_data_set"
-	request.purpose in lds_purposes
-}
-
-# METADATA
 # title: P22 Limited data set
 # description: |
 #   A limited data set for research, public health or operations, under a data use agreement,
@@ -71,6 +53,19 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 	_lds_request
 	request.context_id("data_use_agreement_id")
 	count(lds_direct_identifiers) == 0
+}
+
+# METADATA
+# title: P21 Identifiers in de-identified data
+# description: A de-identified request names an element that is a Safe Harbor identifier.
+# custom:
+#   rule: P21
+#   code: IDENTIFIERS_PRESENT
+#   citation: 45 CFR 164.514(b)(2)
+#   message: De-identified data may not include Safe Harbor identifiers.
+deny contains lib.deny(rego.metadata.chain(), {"elements": sort(safe_harbor_identifiers)}) if {
+	request.form == "deidentified"
+	count(safe_harbor_identifiers) > 0
 }
 
 # METADATA
@@ -100,4 +95,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 deny contains lib.deny(rego.metadata.chain(), {"elements": sort(lds_direct_identifiers)}) if {
 	request.form == "limited_data_set"
 	count(lds_direct_identifiers) > 0
+}
+
+_lds_request if {
+	request.form == "limited_data_set"
+	request.purpose in lds_purposes
 }

@@ -2,9 +2,10 @@
 # title: The disclosure decision, assembled
 # description: |
 #   Combines every rule family of rules.md into the decision object served as
-#   data.hipaa.decision (policies/hipaa/decision.rego). Deny overrides: allowed only when at least one basis applies and no
-#   reason does. Malformed input is denied with INVALID_INPUT alone. On a deny there are no
-#   obligations and nothing may be shared (permitted_elements is empty).
+#   data.hipaa.decision (policies/hipaa/decision.rego). Deny overrides: allowed only when at
+#   least one basis applies and no reason does. Malformed input is denied with INVALID_INPUT
+#   alone. On a deny there are no obligations and nothing may be shared (permitted_elements
+#   is empty).
 package hipaa.outcome
 
 import data.hipaa.accounting
@@ -61,12 +62,14 @@ _permits := permission_permits | _gate_permits
 # Denials of the permission rules themselves (they explain why no basis applies).
 permission_denies := (permissions.deny | business_associates.deny) | data_sets.deny
 
-_denies := ((((((permission_denies | safeguards.deny) | psychotherapy_notes.deny) | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny) | no_basis_denies
+_gate_denies := (((psychotherapy_notes.deny | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny
+
+_denies := ((permission_denies | safeguards.deny) | _gate_denies) | no_basis_denies
 
 # Basis codes of the P rules and of everything (for minimum necessary and accounting).
-permission_codes := {p.basis.code | some p in permission_permits}
+permission_codes contains p.basis.code if some p in permission_permits
 
-_basis_codes := {b.code | some b in _bases}
+_basis_codes contains b.code if some b in _bases
 
 _bases := {p.basis | some p in _permits} | state.bases
 
@@ -80,6 +83,7 @@ requirements := sort({d.requirement | some d in _denies; d.requirement} | state.
 
 # METADATA
 # title: Allowed
+# scope: document
 # description: At least one basis and no deny reason (deny overrides).
 default allow := false
 
@@ -102,9 +106,9 @@ _obligations contains minimum_necessary.obligation(permission_codes) if minimum_
 _obligations contains accounting.obligation if accounting.accountable(_basis_codes)
 
 # Obligations are what to do when allowed; a deny has none.
-obligations := sort(_obligations) if allow
+default obligations := []
 
-else := []
+obligations := sort(_obligations) if allow
 
 minimum_necessary_result := minimum_necessary.evaluate(permission_codes) if allow
 
@@ -114,12 +118,12 @@ else := {
 	"withheld_elements": sort(request.elements),
 }
 
+default accountable := false
+
 accountable if {
 	allow
 	accounting.accountable(_basis_codes)
 }
-
-default accountable := false
 
 # The bundle revision (opa build --revision); "unbundled" under opa test or without a bundle.
 default policy_revision := "unbundled"

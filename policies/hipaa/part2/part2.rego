@@ -29,7 +29,10 @@ notice_text := concat("", [
 ])
 
 # The duty of 42 CFR 2.32(b) that goes with the statement.
-enclosure := "Send a copy of the consent or a clear explanation of the scope of the consent with the disclosure (42 CFR 2.32(b))."
+enclosure := concat("", [
+	"Send a copy of the consent or a clear explanation of the scope of the consent ",
+	"with the disclosure (42 CFR 2.32(b)).",
+])
 
 applies if {
 	"substance_use_disorder" in request.categories
@@ -55,11 +58,11 @@ _emergency if {
 }
 
 # The consent types that can carry this disclosure (2.31, 2.33; proceedings: 2.31(d), 2.64).
+default consent_types := {"part2_consent"}
+
 consent_types := {"part2_proceedings_consent"} if _against_patient
 
-else := {"part2_tpo_consent", "part2_consent"} if request.purpose in request.tpo
-
-else := {"part2_consent"}
+consent_types := {"part2_tpo_consent", "part2_consent"} if request.purpose in request.tpo
 
 consented if authorizations.covered(consent_types, "substance_use_disorder")
 
@@ -116,7 +119,9 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   rule: C2
 #   code: PART2_PROCEEDINGS_RESTRICTED
 #   citation: 42 CFR 2.12(d), 2.31, 2.61-2.65
-#   message: Part 2 records may be used against the patient only with the patient's consent or a court order and a subpoena.
+#   message: |-
+#     Part 2 records may be used against the patient only with the patient's consent or a
+#     court order and a subpoena.
 #   requirement:
 #     code: OBTAIN_COURT_ORDER
 #     message: Obtain a court order under 42 CFR 2.64 or 2.65 together with a subpoena.
@@ -137,7 +142,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   message: These SUD records need the patient's Part 2 consent; a HIPAA authorization is not enough.
 #   requirement:
 #     code: OBTAIN_PART2_CONSENT
-#     message: Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers treatment, payment and operations).
+#     message: |-
+#       Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers
+#       treatment, payment and operations).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	applies
 	not _against_patient
@@ -153,11 +160,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   code: PART2_REDISCLOSURE_NOTICE
 #   citation: 42 CFR 2.32
 #   message: Send the 42 CFR 2.32 statement with the disclosure.
-obligations contains lib.result(rego.metadata.chain(), {
-	"text": notice_text,
-	"enclosure": enclosure,
-	"consent_ids": _consent_ids,
-}) if _consent_relied_on
+obligations contains lib.result(rego.metadata.chain(), _notice_fields) if _consent_relied_on
+
+_notice_fields := {"text": notice_text, "enclosure": enclosure, "consent_ids": _consent_ids}
 
 _consent_relied_on if {
 	applies

@@ -8,38 +8,6 @@ import data.hipaa.request
 
 family_recipients := {"family", "friend", "caregiver"}
 
-_family_request if {
-	request.purpose == "family_involvement"
-	request.recipient_type in family_recipients
-}
-
-_involved if {
-	_family_request
-	input.recipient.involved_in_care == true
-}
-
-_objects if request.patient("objects")
-
-_living if not request.patient("deceased")
-
-_present_with_capacity if {
-	_living
-	request.patient("present")
-	not request.patient("incapacitated")
-}
-
-_absent_or_incapacitated if {
-	_living
-	not _present_with_capacity
-}
-
-# The patient agreed, was given the chance to object and did not, or it can be inferred.
-_agreement if request.patient("agrees")
-
-_agreement if input.patient.objects == false
-
-_agreement if request.context("professional_judgment")
-
 # METADATA
 # title: P6 Family involvement
 # description: |
@@ -59,11 +27,42 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 	_family_basis
 }
 
-_family_basis if not _living
+# METADATA
+# title: P7 Professional judgment
+# description: |
+#   The living patient is not present or is incapacitated, and a professional judges the
+#   disclosure in the patient's best interest.
+# custom:
+#   rule: P7
+#   code: PROFESSIONAL_JUDGMENT
+#   citation: 45 CFR 164.510(b)(3)
+#   summary: Disclosure in the patient's best interest while the patient is absent or incapacitated.
+#   obligations:
+#     - code: LIMIT_TO_RELEVANT_INFORMATION
+#       message: Share only information directly relevant to the person's involvement in care.
+#     - code: DOCUMENT_RATIONALE
+#       message: Record the professional judgment that the disclosure is in the patient's best interest.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	_involved
+	not _objects
+	_absent_or_incapacitated
+	request.context("professional_judgment")
+}
 
-_family_basis if {
-	_present_with_capacity
-	_agreement
+# METADATA
+# title: P8 Disaster relief
+# description: To a disaster relief organization, limited to notification data.
+# custom:
+#   rule: P8
+#   code: DISASTER_RELIEF
+#   citation: 45 CFR 164.510(b)(4)
+#   summary: Disclosure to a disaster relief organization to notify family of location and condition.
+#   obligations:
+#     - code: DOCUMENT_RATIONALE
+#       message: Record the disaster relief purpose of the disclosure.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	request.purpose == "disaster_relief"
+	request.recipient_type == "disaster_relief_organization"
 }
 
 # METADATA
@@ -108,35 +107,15 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 }
 
 # METADATA
-# title: P7 Professional judgment
-# description: |
-#   The living patient is not present or is incapacitated, and a professional judges the
-#   disclosure in the patient's best interest.
-# custom:
-#   rule: P7
-#   code: PROFESSIONAL_JUDGMENT
-#   citation: 45 CFR 164.510(b)(3)
-#   summary: Disclosure in the patient's best interest while the patient is absent or incapacitated.
-#   obligations:
-#     - code: LIMIT_TO_RELEVANT_INFORMATION
-#       message: Share only information directly relevant to the person's involvement in care.
-#     - code: DOCUMENT_RATIONALE
-#       message: Record the professional judgment that the disclosure is in the patient's best interest.
-permit contains lib.permit(rego.metadata.chain(), {}) if {
-	_involved
-	not _objects
-	_absent_or_incapacitated
-	request.context("professional_judgment")
-}
-
-# METADATA
 # title: P7 Without professional judgment
 # description: The patient is absent or incapacitated and no professional judgment was exercised.
 # custom:
 #   rule: P7
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.510(b)(3)
-#   message: The patient is absent or incapacitated; a professional must judge the disclosure in the patient's best interest.
+#   message: |-
+#     The patient is absent or incapacitated; a professional must judge the disclosure in the
+#     patient's best interest.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	_involved
 	not _objects
@@ -144,18 +123,41 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	not request.context("professional_judgment")
 }
 
-# METADATA
-# title: P8 Disaster relief
-# description: To a disaster relief organization, limited to notification data.
-# custom:
-#   rule: P8
-#   code: DISASTER_RELIEF
-#   citation: 45 CFR 164.510(b)(4)
-#   summary: Disclosure to a disaster relief organization to notify family of location and condition.
-#   obligations:
-#     - code: DOCUMENT_RATIONALE
-#       message: Record the disaster relief purpose of the disclosure.
-permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "disaster_relief"
-	request.recipient_type == "disaster_relief_organization"
+_family_request if {
+	request.purpose == "family_involvement"
+	request.recipient_type in family_recipients
+}
+
+_involved if {
+	_family_request
+	input.recipient.involved_in_care == true
+}
+
+_objects if request.patient("objects")
+
+_living if not request.patient("deceased")
+
+_present_with_capacity if {
+	_living
+	request.patient("present")
+	not request.patient("incapacitated")
+}
+
+_absent_or_incapacitated if {
+	_living
+	not _present_with_capacity
+}
+
+# The patient agreed, was given the chance to object and did not, or it can be inferred.
+_agreement if request.patient("agrees")
+
+_agreement if input.patient.objects == false
+
+_agreement if request.context("professional_judgment")
+
+_family_basis if not _living
+
+_family_basis if {
+	_present_with_capacity
+	_agreement
 }

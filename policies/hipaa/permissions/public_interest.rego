@@ -32,19 +32,6 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 }
 
 # METADATA
-# title: P9 No serious and imminent threat
-# description: A serious-threat disclosure without the serious and imminent threat flag.
-# custom:
-#   rule: P9
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(j)(1)(i)
-#   message: A serious-threat disclosure needs a serious and imminent threat to health or safety.
-deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.purpose == "serious_threat"
-	not request.context("serious_imminent_threat")
-}
-
-# METADATA
 # title: P10 Required by law
 # description: A disclosure a law requires, to the recipient the law names.
 # custom:
@@ -80,8 +67,6 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 	request.recipient_type == "health_oversight_agency"
 }
 
-_court_recipient if request.recipient_type in {"court", "other"}
-
 # METADATA
 # title: P13 Judicial proceeding
 # description: |
@@ -98,30 +83,6 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 	_judicial_authority
 }
 
-_judicial_authority if request.context("court_order")
-
-_judicial_authority if {
-	request.context("subpoena")
-	request.context("satisfactory_assurances")
-}
-
-# METADATA
-# title: P13 No order or assured subpoena
-# description: A judicial-proceeding disclosure with neither a court order nor a subpoena with assurances.
-# custom:
-#   rule: P13
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(e)(1)
-#   message: A disclosure in a proceeding needs a court order, or a subpoena with satisfactory assurances.
-#   requirement:
-#     code: OBTAIN_COURT_ORDER
-#     message: Obtain a court order (or a subpoena with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.purpose == "judicial_proceeding"
-	_court_recipient
-	not _judicial_authority
-}
-
 # METADATA
 # title: P14 Law enforcement
 # description: To law enforcement under a court order or a subpoena (court-ordered or judicial process).
@@ -134,27 +95,6 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 	request.purpose == "law_enforcement"
 	request.recipient_type == "law_enforcement"
 	_legal_process
-}
-
-_legal_process if request.context("court_order")
-
-_legal_process if request.context("subpoena")
-
-# METADATA
-# title: P14 No legal process
-# description: A law-enforcement disclosure with neither a court order nor a subpoena.
-# custom:
-#   rule: P14
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(f)(1)
-#   message: A disclosure to law enforcement needs a court order or a subpoena.
-#   requirement:
-#     code: OBTAIN_COURT_ORDER
-#     message: Obtain a court order, court-ordered warrant or subpoena (45 CFR 164.512(f)(1)(ii)).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.purpose == "law_enforcement"
-	request.recipient_type == "law_enforcement"
-	not _legal_process
 }
 
 # METADATA
@@ -196,3 +136,63 @@ permit contains lib.permit(rego.metadata.chain(), {"irb_waiver_id": input.contex
 	request.recipient_type == "researcher"
 	request.context_id("irb_waiver_id")
 }
+
+# METADATA
+# title: P9 No serious and imminent threat
+# description: A serious-threat disclosure without the serious and imminent threat flag.
+# custom:
+#   rule: P9
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(j)(1)(i)
+#   message: A serious-threat disclosure needs a serious and imminent threat to health or safety.
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	request.purpose == "serious_threat"
+	not request.context("serious_imminent_threat")
+}
+
+# METADATA
+# title: P13 No order or assured subpoena
+# description: A judicial-proceeding disclosure with neither a court order nor a subpoena with assurances.
+# custom:
+#   rule: P13
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(e)(1)
+#   message: A disclosure in a proceeding needs a court order, or a subpoena with satisfactory assurances.
+#   requirement:
+#     code: OBTAIN_COURT_ORDER
+#     message: Obtain a court order (or a subpoena with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	request.purpose == "judicial_proceeding"
+	_court_recipient
+	not _judicial_authority
+}
+
+# METADATA
+# title: P14 No legal process
+# description: A law-enforcement disclosure with neither a court order nor a subpoena.
+# custom:
+#   rule: P14
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(f)(1)
+#   message: A disclosure to law enforcement needs a court order or a subpoena.
+#   requirement:
+#     code: OBTAIN_COURT_ORDER
+#     message: Obtain a court order, court-ordered warrant or subpoena (45 CFR 164.512(f)(1)(ii)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	request.purpose == "law_enforcement"
+	request.recipient_type == "law_enforcement"
+	not _legal_process
+}
+
+_court_recipient if request.recipient_type in {"court", "other"}
+
+_judicial_authority if request.context("court_order")
+
+_judicial_authority if {
+	request.context("subpoena")
+	request.context("satisfactory_assurances")
+}
+
+_legal_process if request.context("court_order")
+
+_legal_process if request.context("subpoena")

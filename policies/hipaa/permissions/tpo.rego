@@ -81,16 +81,6 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 	_payment_recipient
 }
 
-_payment_recipient if request.recipient_type in {"health_plan", "provider"}
-
-# The person responsible for the bill, for the entity's own payment.
-_payment_recipient if request.recipient_type in {"family", "caregiver", "personal_representative", "other"}
-
-_payment_recipient if {
-	request.recipient_type in {"business_associate", "hie"}
-	business_associates.baa_covers("payment")
-}
-
 # METADATA
 # title: P3 Health care operations
 # description: Operations, to a health plan, provider, the workforce or a BA whose BAA covers it.
@@ -105,13 +95,6 @@ _payment_recipient if {
 permit contains lib.permit(rego.metadata.chain(), {}) if {
 	request.purpose == "health_care_operations"
 	_operations_recipient
-}
-
-_operations_recipient if request.recipient_type in {"health_plan", "provider", "workforce"}
-
-_operations_recipient if {
-	request.recipient_type in {"business_associate", "hie"}
-	business_associates.baa_covers("health_care_operations")
 }
 
 # METADATA
@@ -136,3 +119,20 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.501 (health care operations), 164.506(c)(1)
 #   summary: Arranging for legal services for the entity (health care operations).
 permit contains lib.permit(rego.metadata.chain(), {}) if request.purpose == "legal_defense"
+
+_payment_recipient if request.recipient_type in {"health_plan", "provider"}
+
+# The person responsible for the bill, for the entity's own payment.
+_payment_recipient if request.recipient_type in {"family", "caregiver", "personal_representative", "other"}
+
+_payment_recipient if {
+	request.recipient_type in {"business_associate", "hie"}
+	business_associates.baa_covers("payment")
+}
+
+_operations_recipient if request.recipient_type in {"health_plan", "provider", "workforce"}
+
+_operations_recipient if {
+	request.recipient_type in {"business_associate", "hie"}
+	business_associates.baa_covers("health_care_operations")
+}

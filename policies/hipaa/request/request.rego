@@ -17,9 +17,9 @@ categories := {c | some c in input.data.categories}
 # Requested elements (empty when none were named).
 elements := {e | some e in _elements}
 
-_elements := input.data.elements if is_array(input.data.elements)
+default _elements := []
 
-else := []
+_elements := input.data.elements if is_array(input.data.elements)
 
 form := object.get(input, ["data", "form"], "identified")
 

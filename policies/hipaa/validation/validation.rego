@@ -59,27 +59,37 @@ problems contains _problem("/patient/id", "a non-empty string is required") if n
 
 problems contains _problem("/patient/state", "a non-empty string is required") if not _valid_patient_state
 
-problems contains _problem("/patient/restrictions", "a list of restriction objects is required") if not _valid_restrictions
+problems contains _problem("/patient/restrictions", "a list of restriction objects is required") if {
+	not _valid_restrictions
+}
 
 problems contains _problem("/recipient/type", "one of the recipient types is required") if not _valid_recipient_type
 
 problems contains _problem("/purpose", "one of the purposes is required") if not _valid_purpose
 
-problems contains _problem("/data/categories", "a non-empty list of known categories is required") if not _valid_categories
+problems contains _problem("/data/categories", "a non-empty list of known categories is required") if {
+	not _valid_categories
+}
 
-problems contains _problem("/data/elements", "a list of element ids from the element catalog is required") if not _valid_elements
+problems contains _problem("/data/elements", "a list of element ids from the element catalog is required") if {
+	not _valid_elements
+}
 
-problems contains _problem("/data/form", "one of identified, limited_data_set, deidentified is required") if not _valid_form
+problems contains _problem("/data/form", "one of identified, limited_data_set, deidentified is required") if {
+	not _valid_form
+}
 
 problems contains _problem("/data/record_count", "a non-negative number is required") if not _valid_record_count
 
-problems contains _problem("/authorizations", "a list of authorization objects is required") if not _valid_authorizations
+problems contains _problem("/authorizations", "a list of authorization objects is required") if {
+	not _valid_authorizations
+}
 
 problems contains _problem("/context", "an object is required") if not _valid_context
 
 _is_object_input if is_object(input)
 
-_valid_now if time.parse_rfc3339_ns(input.now)
+_valid_now if is_number(time.parse_rfc3339_ns(input.now))
 
 _valid_user_id if _non_empty_string(input.requester.user_id)
 
