@@ -672,6 +672,14 @@ def test_accounting_of_a_log_written_by_the_running_service(
     assert [b["code"] for b in le["basis"]] == ["LAW_ENFORCEMENT"]
     assert "164.512(f)" in le["purpose_statement"]
 
+    # Text: the two public health disclosures to one authority are grouped (164.528(b)(3)).
+    code = main(["accounting", "--patient", E2E_PATIENT, *logs])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert f"{len(ACCOUNTABLE)} disclosure(s)." in out
+    assert out.count("Repeated: 2 disclosures to this recipient for this purpose") == 1
+    assert out.count("Recipient: County Public Health (public_health_authority, pha-0001)") == 1
+
     code = main(["accounting", "--patient", E2E_PATIENT, "--part2", "--format", "json", *logs])
     out, _ = capsys.readouterr()
     assert code == 0
