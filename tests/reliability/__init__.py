@@ -1,0 +1,1 @@
+"""Reliability and security proofs against real OPA and gunicorn processes (issue 8)."""
