@@ -1,0 +1,123 @@
+"""Policy evaluation time: `opa bench` on data.hipaa.decision for every scenario, and a profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from fixtures import Scenario
+from stats import percentile
+
+QUERY = "data.hipaa.decision"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    scenario: str
+    samples: int
+    ns_per_op: float
+    median_ns: float
+    p99_ns: float
+    allocs_per_op: float
+    bytes_per_op: float
+
+
+def _bench_env() -> dict[str, str]:
+    # One evaluation runs on one goroutine; GOMAXPROCS=1 keeps the Go runtime from spreading the
+    # benchmark loop and its garbage collector over both (shared) cores, which on this machine
+    # made `opa bench` take 5x longer in wall time with noisier figures. GC cost stays included.
+    return {**os.environ, "GOMAXPROCS": "1"}
+
+
+def bench_one(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path) -> EvalResult:
+    input_path = workdir / f"{scenario.name}.input.json"
+    input_path.write_text(json.dumps(scenario.opa_input()), encoding="utf-8")
+    cmd = [opa_bin, "bench", "-b", str(bundle), "-i", str(input_path), "-f", "json", QUERY]
+    result = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, check=False, env=_bench_env()
+    )
+    if result.returncode != 0:
+        detail = (result.stderr.strip() or result.stdout.strip())[:500]
+        raise RuntimeError(f"opa bench failed for {scenario.name}: {detail}")
+    doc = json.loads(result.stdout)
+    extra = doc["Extra"]
+    prefix = "histogram_timer_rego_query_eval_ns_"
+    return EvalResult(
+        scenario=scenario.name,
+        samples=int(doc["N"]),
+        ns_per_op=doc["T"] / doc["N"],
+        median_ns=float(extra[prefix + "median"]),
+        p99_ns=float(extra[prefix + "99%"]),
+        allocs_per_op=doc["MemAllocs"] / doc["N"],
+        bytes_per_op=doc["MemBytes"] / doc["N"],
+    )
+
+
+def bench_all(opa_bin: str, bundle: Path, scenarios: list[Scenario], workdir: Path):
+    results = []
+    for i, scenario in enumerate(scenarios, 1):
+        print(f"  opa bench {i}/{len(scenarios)} {scenario.name}", flush=True)
+        results.append(bench_one(opa_bin, bundle, scenario, workdir))
+    return results
+
+
+def summary(results: list[EvalResult]) -> dict[str, float]:
+    """p50 = median of the per-scenario medians; p99 = p99 (nearest rank) of per-scenario p99s.
+
+    With fewer than 100 scenarios the p99 over scenarios is the worst scenario's p99: the
+    figure answers "how slow is the slowest request shape at its own 99th percentile".
+    """
+    return {
+        "policy_eval_p50_us": percentile([r.median_ns for r in results], 50) / 1000,
+        "policy_eval_p99_us": percentile([r.p99_ns for r in results], 99) / 1000,
+        "policy_eval_mean_us": sum(r.ns_per_op for r in results) / len(results) / 1000,
+    }
+
+
+def profile(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path, limit: int = 12):
+    """`opa eval --profile` of one scenario: the expressions that take the most time."""
+    input_path = workdir / f"{scenario.name}.input.json"
+    input_path.write_text(json.dumps(scenario.opa_input()), encoding="utf-8")
+    cmd = [
+        opa_bin, "eval", "-b", str(bundle), "-i", str(input_path), "--format", "json",
+        "--profile", "--profile-sort", "total_time_ns", "--profile-limit", str(limit),
+        "--count", "50", QUERY,
+    ]  # fmt: skip
+    result = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, check=False, env=_bench_env()
+    )
+    if result.returncode != 0:
+        detail = (result.stderr.strip() or result.stdout.strip())[:500]
+        raise RuntimeError(f"opa eval --profile failed for {scenario.name}: {detail}")
+    doc = json.loads(result.stdout)
+    rows = []
+    for entry in doc.get("profile", [])[:limit]:
+        loc = entry.get("location", {})
+        rows.append(
+            {
+                "location": f"{loc.get('file', '?')}:{loc.get('row', '?')}",
+                "total_time_us": entry.get("total_time_ns", 0) / 1000,
+                "num_eval": entry.get("num_eval", 0),
+                "num_redo": entry.get("num_redo", 0),
+                "text": _source_line(loc),
+            }
+        )
+    metrics = doc.get("metrics", {})
+    return rows, metrics
+
+
+def _source_line(loc: dict) -> str:
+    name = str(loc.get("file", ""))
+    # opa build -b <absolute dir> records absolute file names; relative ones are repo-relative.
+    candidates = [Path(name), REPO / name.lstrip("/"), REPO / "policies" / name.lstrip("/")]
+    row = int(loc.get("row", 0) or 0)
+    for candidate in candidates:
+        if name and candidate.is_file() and row > 0:
+            lines = candidate.read_text(encoding="utf-8").splitlines()
+            if row <= len(lines):
+                return lines[row - 1].strip()
+    return ""

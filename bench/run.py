@@ -1,0 +1,255 @@
+"""`make bench`: policy evaluation time, OPA vs shim under load, resident memory; writes a report.
+
+1. `opa bench` on data.hipaa.decision for every scenario fixture (bundle mode);
+2. one vegeta load test, same client, same request mix, same concurrency and duration, against
+   OPA directly and against the shim (closed loop for throughput, then a fixed arrival rate below
+   both capacities for latency), with the decision log fsync'd and then not;
+3. resident memory of OPA and of each shim worker after the load (/proc);
+4. docs/benchmarks.md, and as the last line one JSON object with the headline figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import fixtures
+import loadgen
+import policy_eval
+import report
+import requests
+import shim_profile
+import stack
+import targets
+import toolchain
+
+from service.sidecar import build_bundle, opa_binary, policy_dir
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "policy_tests" / "scenarios"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=20, help="seconds per measured attack")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured warm-up")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="vegeta connections (both targets)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (production: 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (prod: 4)")
+    parser.add_argument(
+        "--rate-fraction",
+        type=float,
+        default=0.5,
+        help="fixed-rate phase: this fraction of the slower target's closed-loop throughput",
+    )
+    parser.add_argument("--scenarios", type=Path, default=SCENARIOS, help="fixture directory")
+    parser.add_argument(
+        "--no-shim-profile",
+        dest="shim_profile",
+        action="store_false",
+        help="skip the py-spy profile of the shim workers",
+    )
+    parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--no-report", action="store_true", help="do not write the Markdown file")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
+    return parser.parse_args(argv)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_mix(direct_url: str, shim: stack.Shim, direct_bodies, shim_bodies, names) -> None:
+    """Every request of the mix is answered (200 with a decision) by both targets before timing."""
+    headers = {"Content-Type": "application/json"}
+    auth = {**headers, "Authorization": f"Bearer {shim.token}"}
+    for name, direct, body in zip(names, direct_bodies, shim_bodies, strict=True):
+        resp = requests.post(direct_url, data=direct, headers=headers, timeout=10)
+        if resp.status_code != 200 or "allow" not in resp.json().get("result", {}):
+            raise SystemExit(f"OPA gave no decision for {name}: HTTP {resp.status_code}")
+        shim_url = f"{shim.url}/v1/disclosures/decide"
+        resp = requests.post(shim_url, data=body, headers=auth, timeout=10)
+        if resp.status_code != 200 or "allow" not in resp.json():
+            raise SystemExit(f"the shim gave no decision for {name}: HTTP {resp.status_code}")
+
+
+def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
+    now = utc_now()
+    names = [s.name for s in scenarios]
+    direct_url = f"{opa.url}/v1/data/hipaa/decision"
+    direct_bodies = [json.dumps({"input": s.opa_input(now)}).encode() for s in scenarios]
+    shim_bodies = [json.dumps(s.request).encode() for s in scenarios]
+    json_header = {"Content-Type": "application/json"}
+    direct_targets = loadgen.write_targets(
+        workdir / "direct.targets", direct_url, direct_bodies, json_header
+    )
+    out: dict = {"attacks": [], "shims": {}, "started_at": now}
+
+    def attack(label, target, mode, targets_file, watched, rate=0, duration=None):
+        a = loadgen.Attack(
+            label, target, mode, duration or args.duration, args.concurrency, rate=rate
+        )
+        print(f"  vegeta {label}: {mode} {a.duration_s}s c={a.concurrency} rate={rate}", flush=True)
+        loadgen.run(vegeta, a, targets_file, workdir, watched)
+        return a
+
+    rate = None
+    for fsync in ("always", "never"):
+        with stack.Shim(
+            opa.url, workdir, fsync=fsync, workers=args.workers, threads=args.threads
+        ) as shim:
+            shim_targets = loadgen.write_targets(
+                workdir / f"shim-{fsync}.targets",
+                f"{shim.url}/v1/disclosures/decide",
+                shim_bodies,
+                {**json_header, "Authorization": f"Bearer {shim.token}"},
+            )
+            check_mix(direct_url, shim, direct_bodies, shim_bodies, names)
+            watched = {
+                "opa": [opa.process.pid],
+                "shim_workers": shim.worker_pids(),
+                "shim_master": [shim.process.pid],
+            }
+            first = fsync == "always"
+            if first:
+                attack("warmup-direct", "direct", "closed", direct_targets, watched, 0, args.warmup)
+            attack(f"warmup-shim-{fsync}", "shim", "closed", shim_targets, watched, 0, args.warmup)
+            phases = []
+            if first:
+                phases.append(attack("direct-closed", "direct", "closed", direct_targets, watched))
+            phases.append(attack(f"shim-{fsync}-closed", "shim", "closed", shim_targets, watched))
+            if rate is None:
+                slower = min(a.rps for a in phases)
+                rate = max(1, int(slower * args.rate_fraction))
+            if first:
+                phases.append(
+                    attack("direct-rate", "direct", "rate", direct_targets, watched, rate)
+                )
+            phases.append(attack(f"shim-{fsync}-rate", "shim", "rate", shim_targets, watched, rate))
+            out["attacks"].extend(phases)
+            if first and args.shim_profile:
+                out["shim_profile"] = profile_shim(
+                    args, shim, shim_targets, watched, workdir, attack
+                )
+            workers = shim.worker_pids()
+            out["shims"][fsync] = {
+                "worker_rss_mb": [stack.rss_mb(p) for p in workers],
+                "worker_pss_mb": [stack.pss_mb(p) for p in workers],
+                "master_rss_mb": stack.rss_mb(shim.process.pid),
+                "decision_log_lines": sum(1 for _ in shim.decision_log.open("rb")),
+            }
+    out["rate"] = rate
+    out["opa_rss_mb"] = stack.rss_mb(opa.process.pid)
+    out["opa_pss_mb"] = stack.pss_mb(opa.process.pid)
+    return out
+
+
+def profile_shim(args, shim, shim_targets, watched, workdir: Path, attack) -> dict:
+    """An extra, unmeasured closed-loop attack while py-spy samples the workers."""
+    duration = min(args.duration, 10)
+    raw = workdir / "shim-profile.txt"
+    try:
+        spy = shim_profile.record(shim.process.pid, duration + 1, raw)
+    except FileNotFoundError as exc:
+        return {"error": str(exc)}
+    time.sleep(0.5)
+    attack("shim-always-profiled", "shim", "closed", shim_targets, watched, 0, duration)
+    output, _ = spy.communicate(timeout=60)
+    if spy.returncode != 0 or not raw.is_file():
+        return {"error": output.decode(errors="replace")[-500:]}
+    return shim_profile.summarize(raw.read_text(encoding="utf-8"))
+
+
+def headline(eval_summary: dict, load: dict) -> dict:
+    by_label = {a.label: a for a in load["attacks"]}
+    direct_c, shim_c = by_label["direct-closed"], by_label["shim-always-closed"]
+    direct_r, shim_r = by_label["direct-rate"], by_label["shim-always-rate"]
+    never_c, never_r = by_label["shim-never-closed"], by_label["shim-never-rate"]
+    figures = {
+        "policy_eval_p50_us": round(eval_summary["policy_eval_p50_us"], 1),
+        "policy_eval_p99_us": round(eval_summary["policy_eval_p99_us"], 1),
+        "direct_rps": round(direct_c.rps, 1),
+        "shim_rps": round(shim_c.rps, 1),
+        "shim_to_direct_ratio": round(shim_c.rps / direct_c.rps, 3),
+        "direct_p50_ms": round(direct_r.latency_ms("50th"), 3),
+        "shim_p50_ms": round(shim_r.latency_ms("50th"), 3),
+        "shim_p99_ms": round(shim_r.latency_ms("99th"), 3),
+        "shim_added_p50_ms": round(shim_r.latency_ms("50th") - direct_r.latency_ms("50th"), 3),
+        "shim_worker_rss_mb": round(max(load["shims"]["always"]["worker_rss_mb"]), 1),
+        "opa_rss_mb": round(load["opa_rss_mb"], 1),
+        "fixed_rate_rps": load["rate"],
+        "concurrency": direct_c.concurrency,
+        "shim_rps_fsync_never": round(never_c.rps, 1),
+        "shim_p50_ms_fsync_never": round(never_r.latency_ms("50th"), 3),
+        "shim_p99_ms_fsync_never": round(never_r.latency_ms("99th"), 3),
+        "all_requests_ok": all(a.ok for a in load["attacks"]),
+    }
+    met = targets.evaluate(figures)
+    figures["targets_met"] = all(ok for _, _, ok in met)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    scenarios = fixtures.load(args.scenarios)
+    opa_bin = opa_binary()
+    vegeta = toolchain.ensure_vegeta()
+    context = {
+        "machine": toolchain.machine(),
+        "versions": toolchain.versions(opa_bin, vegeta),
+        "load_at_start": toolchain.loadavg(),
+        "args": vars(args) | {"output": str(args.output)},
+        "scenario_count": len(scenarios),
+        "date": utc_now(),
+    }
+    (REPO / ".build").mkdir(exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-", dir=REPO / ".build"))
+    try:
+        bundle, revision = build_bundle(policy_dir(), workdir / "bundle")
+        context["revision"] = revision
+        print(f"policy evaluation: opa bench x {len(scenarios)} scenarios", flush=True)
+        evals = policy_eval.bench_all(opa_bin, bundle, scenarios, workdir)
+        eval_summary = policy_eval.summary(evals)
+        slowest = max(evals, key=lambda r: r.p99_ns)
+        slowest_scenario = next(s for s in scenarios if s.name == slowest.scenario)
+        profile_rows, profile_metrics = policy_eval.profile(
+            opa_bin, bundle, slowest_scenario, workdir
+        )
+        print("load test: vegeta against OPA directly and against the shim", flush=True)
+        opa = stack.start_opa(bundle, revision, workdir)
+        try:
+            load = load_test(args, opa, scenarios, workdir, vegeta)
+        finally:
+            opa.stop()
+        context["load_at_end"] = toolchain.loadavg()
+        context["elapsed_s"] = round(time.monotonic() - started)
+        figures = headline(eval_summary, load)
+        verdicts = targets.evaluate(figures)
+        for target, value, ok in verdicts:
+            print(f"target {'MET    ' if ok else 'NOT MET'} {target.description}: {value:g}")
+        if not figures["all_requests_ok"]:
+            print("WARNING: some requests failed; see the report", file=sys.stderr)
+        if not args.no_report:
+            text = report.markdown(
+                context, evals, eval_summary, slowest, profile_rows, profile_metrics, load,
+                figures, verdicts,
+            )  # fmt: skip
+            args.output.write_text(text, encoding="utf-8")
+            print(f"wrote {args.output}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(figures, sort_keys=True))
+    return 1 if args.strict and not figures["targets_met"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The pinned load generator (vegeta, from the Go module proxy) and the versions of every tool."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+VEGETA_MODULE = "github.com/tsenart/vegeta/v12"
+VEGETA_VERSION = "v12.13.0"
+
+
+def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
+
+
+def gobin() -> Path:
+    gopath = _run(["go", "env", "GOPATH"], timeout=60).stdout.strip()
+    if not gopath:
+        raise RuntimeError("`go env GOPATH` gave nothing: is Go installed?")
+    return Path(gopath) / "bin"
+
+
+def module_version(binary: Path) -> str | None:
+    """The main module version recorded in a Go binary (`go version -m`), or None."""
+    if not binary.is_file():
+        return None
+    out = _run(["go", "version", "-m", str(binary)], timeout=60).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[0] == "mod":
+            return fields[2]
+    return None
+
+
+def ensure_vegeta() -> Path:
+    """`go install` the pinned vegeta into $(go env GOPATH)/bin unless it is already there."""
+    target = gobin() / "vegeta"
+    if module_version(target) == VEGETA_VERSION:
+        return target
+    print(f"installing vegeta {VEGETA_VERSION} (first build takes a minute)", file=sys.stderr)
+    env = {**os.environ, "GOBIN": str(target.parent)}
+    direct = _run(["go", "install", f"{VEGETA_MODULE}@{VEGETA_VERSION}"], env=env, timeout=900)
+    if direct.returncode != 0:
+        # `go install mod@version` may look up the module's version list (deprecation check),
+        # which some proxies refuse; `go get` of the pinned version in a throw-away module does not.
+        with tempfile.TemporaryDirectory(prefix="vegeta-install-") as tmp:
+            steps = [
+                ["go", "mod", "init", "hipaa-gate-bench-tools"],
+                ["go", "get", f"{VEGETA_MODULE}@{VEGETA_VERSION}"],
+                ["go", "install", VEGETA_MODULE],
+            ]
+            for step in steps:
+                result = _run(step, cwd=tmp, env=env, timeout=900)
+                if result.returncode != 0:
+                    raise RuntimeError(
+                        f"installing vegeta failed at {' '.join(step)}: {result.stderr.strip()}"
+                        f" (first attempt: {direct.stderr.strip()})"
+                    )
+    found = module_version(target)
+    if found != VEGETA_VERSION:
+        raise RuntimeError(f"vegeta at {target} reports {found}, expected {VEGETA_VERSION}")
+    return target
+
+
+def versions(opa_bin: str, vegeta_bin: Path) -> dict[str, str]:
+    """What the report's "Versions" section lists."""
+    from importlib.metadata import version
+
+    opa = _run([opa_bin, "version"], timeout=30).stdout.splitlines()
+    return {
+        "opa": opa[0].split(":", 1)[1].strip() if opa else "unknown",
+        "vegeta": module_version(vegeta_bin) or "unknown",
+        "go": _run(["go", "env", "GOVERSION"], timeout=30).stdout.strip(),
+        "python": platform.python_version(),
+        "gunicorn": version("gunicorn"),
+        "flask": version("flask"),
+        "jsonschema": version("jsonschema"),
+        "structlog": version("structlog"),
+        "requests": version("requests"),
+    }
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory_gb": f"{mem_kb / 1024 / 1024:.1f}",
+        "kernel": platform.release(),
+        "os": platform.platform(terse=True),
+    }
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
