@@ -77,7 +77,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cfg = config_mod.resolve(config)
     app = Flask(__name__)
     app.config.update(
-        MAX_CONTENT_LENGTH=cfg["MAX_BODY_BYTES"],
+        # One byte over the limit: werkzeug stops reading a chunked body there (without raising),
+        # so a body longer than the limit is seen as limit + 1 bytes and refused (service.body).
+        MAX_CONTENT_LENGTH=cfg["MAX_BODY_BYTES"] + 1,
         JSON_SORT_KEYS=False,
         TRUSTED_HOSTS=None,
     )
@@ -101,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         expected_revision=cfg.get("POLICY_REVISION") or None,
     )
     app.extensions["hipaa_gate"] = state
+    structlog.contextvars.clear_contextvars()
     if cfg["PATIENT_REF_KEY_IS_DEVELOPMENT"]:
         log.warning(
             "development_patient_ref_key",

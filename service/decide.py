@@ -16,13 +16,14 @@ from service.sidecar import free_port
 def decide_file(path: str) -> int:
     data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
     logs.STDOUT_FD = 2  # keep stdout for the decision itself
+    logs.configure_logging()
     from service.app import create_app
     from service.serve import start_local_opa
 
     overrides: dict[str, object] = {"API_TOKENS": ()}
     with contextlib.ExitStack() as stack:
         if not os.environ.get("HIPAA_GATE_OPA_URL"):
-            sidecar = start_local_opa(f"127.0.0.1:{free_port()}")
+            sidecar = start_local_opa(f"127.0.0.1:{free_port()}", log_to=sys.stderr)
             stack.callback(sidecar.stop)
             overrides["OPA_URL"] = sidecar.url
             overrides["POLICY_REVISION"] = sidecar.revision

@@ -114,12 +114,18 @@ class DecisionLogFile:
             self._close_locked()
 
 
+def _timestamp_and_event_first(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict:
+    first = {"timestamp": event_dict.pop("timestamp"), "event": event_dict.pop("event")}
+    return {**first, **event_dict}
+
+
 def make_decision_logger(sink: DecisionLogFile) -> Any:
     """A structlog logger whose records are exactly the contract §5 fields."""
     return structlog.wrap_logger(
         sink,
         processors=[
             structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+            _timestamp_and_event_first,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.BoundLogger,

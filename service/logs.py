@@ -8,6 +8,7 @@ and local variables can carry request data (a patient id), so they never reach a
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -84,6 +85,20 @@ def safe_exception(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict
     return event_dict
 
 
+def expand_access_log(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """gunicorn's access line (a JSON ``access_log_format``) becomes fields of the record."""
+    event = event_dict.get("event")
+    if event_dict.get("logger") == "gunicorn.access" and isinstance(event, str):
+        try:
+            fields = json.loads(event)
+        except ValueError:
+            return event_dict
+        if isinstance(fields, dict):
+            event_dict["event"] = "http_access"
+            event_dict.update(fields)
+    return event_dict
+
+
 SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.processors.add_log_level,
@@ -101,7 +116,11 @@ class JsonFormatter(structlog.stdlib.ProcessorFormatter):
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.JSONRenderer(),
             ],
-            foreign_pre_chain=[structlog.stdlib.add_logger_name, *SHARED_PROCESSORS],
+            foreign_pre_chain=[
+                structlog.stdlib.add_logger_name,
+                *SHARED_PROCESSORS,
+                expand_access_log,
+            ],
         )
 
 

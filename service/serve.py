@@ -31,11 +31,14 @@ def build_dir() -> Path:
     return Path(configured) if configured else REPO_DIR / ".build"
 
 
-def start_local_opa(addr: str | None = None) -> OpaSidecar:
-    """Build the bundle from the policy directory and start the hardened OPA; wait until ready."""
+def start_local_opa(addr: str | None = None, log_to=None) -> OpaSidecar:
+    """Build the bundle from the policy directory and start the hardened OPA; wait until ready.
+
+    OPA's JSON log goes to ``log_to`` (a file object), by default this process's stdout/stderr.
+    """
     bundle, revision = build_bundle(policy_dir(), build_dir())
     addr = addr or os.environ.get("HIPAA_GATE_OPA_ADDR", "127.0.0.1:8181")
-    sidecar = OpaSidecar(bundle, addr, revision=revision).start()
+    sidecar = OpaSidecar(bundle, addr, revision=revision, log=log_to).start()
     try:
         sidecar.wait_ready(timeout=30)
     except BaseException:

@@ -156,9 +156,20 @@ class OpaSidecar:
             cmd.insert(4, "--authorization=basic")
         return cmd
 
+    def _address_in_use(self) -> bool:
+        host, port = self.addr.rsplit(":", 1)
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
     def start(self) -> OpaSidecar:
         if self.process is not None:
             raise RuntimeError("OPA sidecar already started")
+        if self._address_in_use():
+            # Otherwise wait_ready() could mistake another server on this port for ours.
+            raise RuntimeError(f"address {self.addr} is already in use")
         stream: IO[Any] | None = None
         if isinstance(self.log, str | os.PathLike):
             self._log_file = open(self.log, "ab")  # noqa: SIM115 - closed in stop()
@@ -188,7 +199,7 @@ class OpaSidecar:
                 raise RuntimeError(f"OPA exited before it was ready (exit code {code})")
             try:
                 resp = requests.get(f"{self.url}/health?bundles", timeout=0.5)
-                if resp.status_code == 200:
+                if resp.status_code == 200 and self.running():
                     return self
                 last = f"HTTP {resp.status_code}"
             except requests.RequestException as exc:

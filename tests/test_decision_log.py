@@ -1,0 +1,99 @@
+"""The decision log file: whole lines under concurrency, rotation, exact fields."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import threading
+
+from service.decision_log import DecisionLogFile, decision_record, make_decision_logger
+
+WORKERS = 4
+RECORDS = 150
+
+
+def _writer(path: str, worker: int, count: int) -> None:
+    sink = DecisionLogFile(path, fsync=False, stdout=False)
+    logger = make_decision_logger(sink)
+    padding = "x" * (5000 + worker * 1500)  # lines well over PIPE_BUF (4096 bytes)
+    for i in range(count):
+        logger.info("disclosure_decision", worker=worker, seq=i, padding=padding)
+    sink.close()
+
+
+def test_concurrent_processes_and_threads_never_interleave(tmp_path):
+    path = tmp_path / "log.jsonl"
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(str(path), w, RECORDS)) for w in range(WORKERS)]
+    threads = [threading.Thread(target=_writer, args=(str(path), 100 + t, 50)) for t in range(3)]
+    for p in procs:
+        p.start()
+    for t in threads:
+        t.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    for t in threads:
+        t.join(60)
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    records = [json.loads(line) for line in lines[:-1]]
+    seen: dict[int, list[int]] = {}
+    for record in records:
+        seen.setdefault(record["worker"], []).append(record["seq"])
+    for w in range(WORKERS):
+        assert seen[w] == list(range(RECORDS))
+    for t in range(3):
+        assert seen[100 + t] == list(range(50))
+
+
+def test_rotation_by_rename_is_followed(tmp_path):
+    path = tmp_path / "log.jsonl"
+    sink = DecisionLogFile(path, stdout=False)
+    sink.write_line('{"n": 1}')
+    os.rename(path, tmp_path / "log.jsonl.1")
+    sink.write_line('{"n": 2}')
+    assert (tmp_path / "log.jsonl.1").read_text() == '{"n": 1}\n'
+    assert path.read_text() == '{"n": 2}\n'
+    path.unlink()
+    sink.write_line('{"n": 3}')
+    assert path.read_text() == '{"n": 3}\n'
+    sink.close()
+
+
+def test_file_is_created_private(tmp_path):
+    path = tmp_path / "log.jsonl"
+    DecisionLogFile(path, stdout=False).write_line("{}")
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_check_writable(tmp_path):
+    assert DecisionLogFile(tmp_path / "ok.jsonl", stdout=False).check_writable() is None
+    problem = DecisionLogFile(tmp_path / "no" / "x.jsonl", stdout=False).check_writable()
+    assert problem and "not writable" in problem
+
+
+def test_a_503_record_carries_the_failure_and_never_allows():
+    opa_input = {
+        "requester": {"user_id": "u-1", "roles": ["r"], "organization_id": None},
+        "patient": {"id": "p-test-0002", "state": "NY"},
+        "recipient": {"type": "provider", "id": None, "name": None},
+        "purpose": "treatment",
+        "data": {"categories": ["general"]},
+        "context": {"rationale": None},
+    }
+    record = decision_record(
+        decision_id="d",
+        request_id="r",
+        opa_input=opa_input,
+        patient_ref="ref",
+        decision={"allow": True, "basis": [{"code": "TREATMENT"}]},
+        opa_decision_id=None,
+        latency_ms=1.0,
+        failure="decision_log_unavailable",
+    )
+    assert record["allow"] is False
+    assert record["reasons"] == ["decision_log_unavailable"]
+    assert "p-test-0002" not in json.dumps(record)
+    assert opa_input["patient"]["id"] == "p-test-0002"  # the caller's input is not modified

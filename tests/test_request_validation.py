@@ -1,0 +1,253 @@
+"""Request schema, defaults and the OPA input (service.opa_input)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from service.errors import RequestValidationError
+from service.opa_input import build_opa_input, load_element_catalog
+from tests.conftest import request_body
+
+NOW = "2026-11-28T09:14:03Z"
+CATALOG = frozenset({"problem_list", "medications", "dob", "name"})
+
+
+def build(body, **kw):
+    kw.setdefault("elements", CATALOG)
+    return build_opa_input(body, now=NOW, request_id="req-1", **kw)
+
+
+def details(body, **kw):
+    with pytest.raises(RequestValidationError) as info:
+        build(body, **kw)
+    assert info.value.code == "invalid_request"
+    return info.value.details
+
+
+def test_minimal_request_gets_every_default():
+    body = {
+        "requester": {"user_id": "u-1", "roles": ["physician"], "mfa": True},
+        "patient": {"id": "p-test-0001", "state": "NY"},
+        "recipient": {"type": "provider"},
+        "purpose": "treatment",
+        "data": {"categories": ["general"]},
+    }
+    assert build(body) == {
+        "requester": {
+            "user_id": "u-1",
+            "roles": ["physician"],
+            "mfa": True,
+            "organization_id": None,
+            "state": None,
+        },
+        "patient": {
+            "id": "p-test-0001",
+            "state": "NY",
+            "age": None,
+            "present": False,
+            "incapacitated": False,
+            "agrees": None,
+            "objects": None,
+            "deceased": False,
+            "minor_consented_care": False,
+            "restrictions": [],
+        },
+        "recipient": {
+            "type": "provider",
+            "id": None,
+            "name": None,
+            "identity_verified": False,
+            "involved_in_care": False,
+            "state": None,
+        },
+        "purpose": "treatment",
+        "data": {
+            "categories": ["general"],
+            "elements": [],
+            "record_count": 1,
+            "form": "identified",
+            "part2_program": False,
+        },
+        "authorizations": [],
+        "context": {
+            "professional_judgment": False,
+            "serious_imminent_threat": False,
+            "originator": False,
+            "supervised_training": False,
+            "legal_action_by_patient": False,
+            "against_patient": False,
+            "court_order": False,
+            "subpoena": False,
+            "satisfactory_assurances": False,
+            "underwriting": False,
+            "approval_id": None,
+            "data_use_agreement_id": None,
+            "irb_waiver_id": None,
+            "rationale": None,
+        },
+        "request_id": "req-1",
+        "now": NOW,
+    }
+
+
+def test_nested_defaults_fill_authorizations_and_restrictions():
+    body = request_body(authorizations=[{"type": "hipaa_authorization", "signed": True}])
+    body["patient"]["restrictions"] = [{"purposes": ["payment"], "reason": "paid_in_full"}]
+    out = build(body)
+    assert out["authorizations"] == [
+        {
+            "id": None,
+            "type": "hipaa_authorization",
+            "signed": True,
+            "signed_on": None,
+            "expires_on": None,
+            "revoked": False,
+            "recipients": [],
+            "recipient_types": [],
+            "purposes": [],
+            "categories": [],
+        }
+    ]
+    assert out["patient"]["restrictions"] == [
+        {"recipient_types": [], "purposes": ["payment"], "categories": [], "reason": "paid_in_full"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("categories", "given", "expected"),
+    [
+        (["substance_use_disorder"], None, True),
+        (["general", "substance_use_disorder"], None, True),
+        (["general"], None, False),
+        (["substance_use_disorder"], False, False),
+        (["general"], True, True),
+    ],
+)
+def test_part2_program_default_is_protective(categories, given, expected):
+    body = request_body()
+    body["data"] = {"categories": categories}
+    if given is not None:
+        body["data"]["part2_program"] = given
+    assert build(body)["data"]["part2_program"] is expected
+
+
+def test_server_sets_now_and_request_id_and_ignores_client_now():
+    body = request_body(now="1999-01-01T00:00:00Z")
+    out = build_opa_input(body, now=NOW, request_id="server-rid", elements=CATALOG)
+    assert out["now"] == NOW
+    assert out["request_id"] == "server-rid"
+
+
+def test_unknown_nested_fields_are_dropped_not_passed_to_opa():
+    body = request_body()
+    body["patient"]["notes"] = "free text that must not travel"
+    body["context"] = {"rationale": None, "extra": 1}
+    out = build(body)
+    assert "notes" not in out["patient"]
+    assert "extra" not in out["context"]
+
+
+def test_input_is_not_mutated():
+    body = request_body()
+    before = copy.deepcopy(body)
+    build(body)
+    assert body == before
+
+
+def test_every_violation_is_reported_with_json_pointer_paths():
+    body = {
+        "surprise": 1,
+        "requester": {"roles": [], "mfa": "yes"},
+        "patient": {"state": "ZZ", "age": -1},
+        "recipient": {"type": "alien"},
+        "purpose": "curiosity",
+        "data": {"categories": ["general"], "elements": ["dob", "shoe_size"], "form": "x"},
+        "authorizations": [{"signed_on": "2026-13-01"}],
+    }
+    found = details(body)
+    assert [d["path"] for d in found] == [
+        "/authorizations/0/signed_on",
+        "/authorizations/0/type",
+        "/data/elements/1",
+        "/data/form",
+        "/patient/age",
+        "/patient/id",
+        "/patient/state",
+        "/purpose",
+        "/recipient/type",
+        "/requester/mfa",
+        "/requester/roles",
+        "/requester/user_id",
+        "/surprise",
+    ]
+    messages = {d["path"]: d["message"] for d in found}
+    assert messages["/authorizations/0/signed_on"] == "must be a date (YYYY-MM-DD)"
+    assert messages["/authorizations/0/type"] == "is required"
+    assert messages["/data/elements/1"] == "unknown element"
+    assert messages["/data/form"] == "must be one of: identified, limited_data_set, deidentified"
+    assert messages["/patient/age"] == "must be at least 0"
+    assert messages["/requester/mfa"] == "must be of type boolean"
+    assert messages["/requester/roles"] == "must contain at least 1 item(s)"
+    assert messages["/surprise"] == "unknown field"
+
+
+def test_enum_messages_name_the_allowed_values():
+    found = {d["path"]: d["message"] for d in details(request_body(purpose="curiosity"))}
+    assert found["/purpose"].startswith("must be one of: treatment, payment,")
+    body = request_body()
+    body["patient"]["state"] = "ZZ"
+    found = {d["path"]: d["message"] for d in details(body)}
+    assert "CA" in found["/patient/state"] and "ZZ" not in found["/patient/state"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (lambda b: b.pop("requester"), "/requester"),
+        (lambda b: b["requester"].pop("mfa"), "/requester/mfa"),
+        (lambda b: b["data"].update(categories=[]), "/data/categories"),
+        (lambda b: b["data"].update(categories=["general", "general"]), "/data/categories"),
+        (lambda b: b["data"].update(categories=["gossip"]), "/data/categories/0"),
+        (lambda b: b["data"].update(record_count=0), "/data/record_count"),
+        (lambda b: b["data"].update(record_count=1.5), "/data/record_count"),
+        (lambda b: b["recipient"].update(state="California"), "/recipient/state"),
+        (lambda b: b.update(request_id="bad id\r\nX-Injected: 1"), "/request_id"),
+        (lambda b: b.update(authorizations=[{"type": "verbal_ok"}]), "/authorizations/0/type"),
+        (lambda b: b["patient"].update(agrees="maybe"), "/patient/agrees"),
+        (lambda b: b["requester"].update(mfa=1), "/requester/mfa"),
+        (lambda b: b["patient"].update(restrictions=[{"reason": "asked"}]), None),
+        (lambda b: b["context"].update(court_order="true"), "/context/court_order"),
+    ],
+)
+def test_single_violations_name_the_field(mutate, path):
+    body = request_body(context={})
+    mutate(body)
+    found = details(body)
+    assert len(found) == 1
+    if path is None:
+        assert found[0]["path"] == "/patient/restrictions/0/reason"
+    else:
+        assert found[0]["path"] == path
+
+
+def test_body_must_be_an_object():
+    assert details([request_body()]) == [{"path": "", "message": "must be of type object"}]
+
+
+def test_without_a_catalog_elements_are_only_pattern_checked():
+    body = request_body()
+    body["data"]["elements"] = ["anything_goes"]
+    assert build(body, elements=None)["data"]["elements"] == ["anything_goes"]
+
+
+def test_the_real_element_catalog_is_read_from_the_policy_dir():
+    catalog = load_element_catalog()
+    assert catalog is not None
+    assert {"name", "dob", "problem_list", "medications"} <= catalog
+    body = request_body()
+    body["data"]["elements"] = ["problem_list", "not_an_element"]
+    assert details(body, elements=catalog) == [
+        {"path": "/data/elements/1", "message": "unknown element"}
+    ]
