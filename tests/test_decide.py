@@ -74,8 +74,8 @@ def codes(items):
 
 
 def test_p1_treatment_to_a_provider_is_allowed(client, opa_server):
-    resp, body = decide(client, p1_treatment())
-    assert RESPONSE_KEYS <= set(body)
+    _resp, body = decide(client, p1_treatment())
+    assert set(body) >= RESPONSE_KEYS
     assert body["allow"] is True
     assert "TREATMENT" in codes(body["basis"])
     assert body["reasons"] == []
@@ -148,7 +148,8 @@ def test_one_log_record_per_decision_with_exactly_the_contract_fields(client, de
         assert record["purpose"] == "treatment"
         assert record["categories"] == ["general"]
         assert record["patient_state"] == "CA"
-        assert isinstance(record["latency_ms"], float) and record["latency_ms"] > 0
+        assert isinstance(record["latency_ms"], float)
+        assert record["latency_ms"] > 0
 
 
 def test_patient_id_is_pseudonymised_everywhere_in_the_record(client, decision_log_path):
@@ -164,7 +165,8 @@ def test_patient_id_is_pseudonymised_everywhere_in_the_record(client, decision_l
     assert record["input"]["patient"]["id"] == expected
     assert record["input"]["patient"]["patient_ref"] == expected
     assert record["input"]["context"]["rationale"] == "[redacted]"
-    assert record["input"]["now"] and record["input"]["request_id"] == "gw-test-0001"
+    assert record["input"]["now"]
+    assert record["input"]["request_id"] == "gw-test-0001"
 
 
 def test_logged_input_replays_to_the_same_decision(client, decision_log_path, opa_server):

@@ -71,7 +71,8 @@ def test_file_is_created_private(tmp_path):
 def test_check_writable(tmp_path):
     assert DecisionLogFile(tmp_path / "ok.jsonl", stdout=False).check_writable() is None
     problem = DecisionLogFile(tmp_path / "no" / "x.jsonl", stdout=False).check_writable()
-    assert problem and "not writable" in problem
+    assert problem
+    assert "not writable" in problem
 
 
 def test_a_503_record_carries_the_failure_and_never_allows():

@@ -23,13 +23,13 @@ decision := {"allow": "yes"} if input.purpose == "payment"
 
 decision := {"allow": true, "basis": [], "reasons": []} if input.purpose == "research"
 
-decision := {"allow": true, "basis": [{"code": "TREATMENT"}], "reasons": [{"code": "NO_PERMISSION"}]} if {
+decision := {"allow": true, "basis": [{"code": "X"}], "reasons": [{"code": "Y"}]} if {
 	input.purpose == "training"
 }
 
 decision := ["not", "an", "object"] if input.purpose == "marketing"
 
-decision := {"allow": true, "basis": "TREATMENT", "reasons": []} if input.purpose == "hhs_compliance"
+decision := {"allow": true, "basis": "X", "reasons": []} if input.purpose == "hhs_compliance"
 """
 
 
@@ -98,7 +98,8 @@ def test_opa_unreachable_is_503_and_still_logged(app_factory, decision_log_path)
     (record,) = read_log(decision_log_path)
     assert record["allow"] is False
     assert record["reasons"] == ["policy_engine_unavailable"]
-    assert record["basis"] == [] and record["obligations"] == []
+    assert record["basis"] == []
+    assert record["obligations"] == []
     assert record["request_id"] == "gw-test-0001"
 
 

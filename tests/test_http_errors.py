@@ -83,13 +83,15 @@ def test_charset_utf8_is_accepted(client):
 def test_body_over_the_limit_is_413_before_parsing(app_factory):
     client = app_factory(MAX_BODY_BYTES=1024).test_client()
     raw = b'{"x": "' + b"a" * 2000 + b'"'  # not even valid JSON: the size check comes first
-    error_of(client.post(DECIDE, data=raw, content_type="application/json"), 413, "request_too_large")
+    resp = client.post(DECIDE, data=raw, content_type="application/json")
+    error_of(resp, 413, "request_too_large")
 
 
 def test_default_limit_is_64_kib(client):
     filler = "a" * (64 * 1024)
     raw = json.dumps(request_body(request_id=filler)).encode()
-    error_of(client.post(DECIDE, data=raw, content_type="application/json"), 413, "request_too_large")
+    resp = client.post(DECIDE, data=raw, content_type="application/json")
+    error_of(resp, 413, "request_too_large")
 
 
 def test_chunked_body_over_the_limit_is_413(app_factory):
@@ -140,7 +142,8 @@ def test_unexpected_exception_is_a_bare_500_and_logs_no_message(app_factory, cap
     assert error["details"] == []
     out, err = capfd.readouterr()
     logged = [json.loads(line) for line in out.splitlines() if '"internal_error"' in line]
-    assert logged and logged[0]["exc_type"] == "ValueError"
+    assert logged
+    assert logged[0]["exc_type"] == "ValueError"
     assert "p-test-0001" not in out + err
 
 

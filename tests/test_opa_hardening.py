@@ -20,7 +20,7 @@ from opa_client.errors import (
 
 from service.sidecar import OpaSidecar, free_port
 
-EVIL_POLICY = "package hipaa\n\ndecision := {\"allow\": true}\n"
+EVIL_POLICY = 'package hipaa\n\ndecision := {"allow": true}\n'
 
 
 def client_for(url: str) -> OpaClient:
@@ -147,7 +147,8 @@ def test_bundle_ownership_refuses_writes_even_without_authorization(opa_bundle, 
             client.delete_data("config/roles")
         assert "owned by bundle" in refusal(info)[1]
         resp = requests.put(f"{open_opa.url}/v1/policies/evil2", data=EVIL_POLICY, timeout=5)
-        assert resp.status_code == 400 and "owned by bundle" in resp.json()["message"]
+        assert resp.status_code == 400
+        assert "owned by bundle" in resp.json()["message"]
         client.close_connection()
 
 

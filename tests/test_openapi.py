@@ -39,7 +39,7 @@ def check(spec):
         content = responses[status].get("content", {})
         if resp.mimetype == "application/json":
             schema = content["application/json"]["schema"]
-            ref = schema["$ref"] if "$ref" in schema else None
+            ref = schema.get("$ref", None)
             target = {"$ref": BASE + ref} if ref else schema
             validator = Draft202012Validator(
                 target, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
