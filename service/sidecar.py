@@ -124,6 +124,7 @@ class OpaSidecar:
         revision: str | None = None,
         authorization: bool = True,
         log: IO[Any] | str | os.PathLike[str] | None = None,
+        tls: tuple[str, str] | None = None,
     ) -> None:
         _require_loopback(addr)
         self.bundle_path = Path(bundle_path)
@@ -132,12 +133,13 @@ class OpaSidecar:
         self.revision = revision
         self.authorization = authorization
         self.log = log
+        self.tls = tls  # (certificate file, private key file): serve HTTPS only
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[Any] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.addr}"
+        return f"{'https' if self.tls else 'http'}://{self.addr}"
 
     def command(self) -> list[str]:
         cmd = [
@@ -154,6 +156,8 @@ class OpaSidecar:
         ]
         if self.authorization:
             cmd.insert(4, "--authorization=basic")
+        if self.tls:
+            cmd[4:4] = [f"--tls-cert-file={self.tls[0]}", f"--tls-private-key-file={self.tls[1]}"]
         return cmd
 
     def _address_in_use(self) -> bool:
@@ -198,7 +202,11 @@ class OpaSidecar:
                 code = self.process.returncode if self.process else None
                 raise RuntimeError(f"OPA exited before it was ready (exit code {code})")
             try:
-                resp = requests.get(f"{self.url}/health?bundles", timeout=0.5)
+                resp = requests.get(
+                    f"{self.url}/health?bundles",
+                    timeout=0.5,
+                    verify=self.tls[0] if self.tls else True,
+                )
                 if resp.status_code == 200 and self.running():
                     return self
                 last = f"HTTP {resp.status_code}"

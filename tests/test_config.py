@@ -1,0 +1,155 @@
+"""Configuration: HIPAA_GATE_* variables, refusal to start, secrets, a TLS sidecar."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+
+import pytest
+
+from service import config
+from service.app import create_app
+from service.opa_client import OpaClient
+from service.patient_ref import DEVELOPMENT_KEY, patient_ref
+from service.sidecar import OpaSidecar, free_port
+from tests.conftest import request_body
+
+
+def test_refuses_to_start_without_a_key_outside_dev_mode(tmp_path):
+    with pytest.raises(config.ConfigError, match="PATIENT_REF_KEY"):
+        config.resolve({}, environ={})
+    with pytest.raises(config.ConfigError, match="PATIENT_REF_KEY"):
+        create_app({"DECISION_LOG": str(tmp_path / "log.jsonl"), "DEV_MODE": False})
+
+
+def test_dev_mode_uses_the_labelled_development_key():
+    cfg = config.resolve({}, environ={"HIPAA_GATE_DEV_MODE": "1"})
+    assert cfg["PATIENT_REF_KEY"] == DEVELOPMENT_KEY
+    assert "DEVELOPMENT" in DEVELOPMENT_KEY
+    assert cfg["PATIENT_REF_KEY_IS_DEVELOPMENT"] is True
+
+
+def test_dev_mode_logs_a_warning(app_factory, capfd):
+    capfd.readouterr()
+    app_factory()
+    assert "development_patient_ref_key" in capfd.readouterr().out
+
+
+def test_values_come_from_prefixed_environment_variables():
+    cfg = config.resolve(
+        {},
+        environ={
+            "HIPAA_GATE_PATIENT_REF_KEY": "0123456789abcdef0123",
+            "HIPAA_GATE_MAX_BODY_BYTES": "2048",
+            "HIPAA_GATE_OPA_CONNECT_TIMEOUT": "0.1",
+            "HIPAA_GATE_OPA_READ_TIMEOUT": "2",
+            "HIPAA_GATE_LOG_FSYNC": "never",
+            "HIPAA_GATE_OPA_URL": "https://opa.internal:8443/",
+            "OTHER_MAX_BODY_BYTES": "1",
+        },
+    )
+    assert cfg["MAX_BODY_BYTES"] == 2048
+    assert cfg["OPA_CONNECT_TIMEOUT"] == 0.1
+    assert cfg["OPA_READ_TIMEOUT"] == 2.0
+    assert cfg["LOG_FSYNC"] == "never"
+    assert cfg["OPA_URL"] == "https://opa.internal:8443"
+    assert cfg["PATIENT_REF_KEY_IS_DEVELOPMENT"] is False
+
+
+def test_defaults():
+    cfg = config.resolve({"DEV_MODE": True}, environ={})
+    assert cfg["MAX_BODY_BYTES"] == 64 * 1024
+    assert (cfg["OPA_CONNECT_TIMEOUT"], cfg["OPA_READ_TIMEOUT"]) == (0.25, 0.5)
+    assert cfg["LOG_FSYNC"] == "always"
+    assert cfg["DECISION_LOG"] == "./decision-log.jsonl"
+    assert cfg["BIND"] == "127.0.0.1:8000"
+    assert cfg["API_TOKENS"] == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOG_FSYNC", "sometimes"),
+        ("OPA_URL", "ftp://opa"),
+        ("OPA_READ_TIMEOUT", "soon"),
+        ("OPA_READ_TIMEOUT", "0"),
+        ("MAX_BODY_BYTES", "0"),
+        ("THREADS", "many"),
+        ("DEV_MODE", "perhaps"),
+        ("PATIENT_REF_KEY", "short"),
+        ("API_TOKENS", ","),
+        ("API_TOKENS", "@/nonexistent/tokens"),
+    ],
+)
+def test_bad_values_refuse_to_start(name, value):
+    environ = {"HIPAA_GATE_DEV_MODE": "1", f"HIPAA_GATE_{name}": value}
+    with pytest.raises(config.ConfigError, match=name):
+        config.resolve({}, environ=environ)
+
+
+def test_tokens_are_hashed_on_load(tmp_path):
+    path = tmp_path / "tokens"
+    path.write_text("tok-one-0000000001\n# comment\ntok-two-0000000002\n", encoding="utf-8")
+    digests = config.load_api_tokens(f"@{path}")
+    assert digests == (
+        hashlib.sha256(b"tok-one-0000000001").digest(),
+        hashlib.sha256(b"tok-two-0000000002").digest(),
+    )
+
+
+def test_patient_ref_is_keyed_hmac_sha256():
+    ref = patient_ref("k" * 32, "p-test-0001")
+    assert len(ref) == 64
+    assert ref == patient_ref(b"k" * 32, "p-test-0001")
+    assert ref != patient_ref("j" * 32, "p-test-0001")
+    assert ref != hashlib.sha256(b"p-test-0001").hexdigest()
+    with pytest.raises(ValueError, match="empty"):
+        patient_ref("", "p-test-0001")
+
+
+def test_opa_client_session_settings():
+    client = OpaClient(
+        "https://opa.internal:8443", pool_size=7, ca_bundle="/etc/ca.pem", token="tok-opa-01"
+    )
+    assert client.session.verify == "/etc/ca.pem"
+    assert client.session.headers["Authorization"] == "Bearer tok-opa-01"
+    assert client.session.trust_env is False
+    adapter = client.session.get_adapter("https://opa.internal:8443")
+    assert adapter._pool_maxsize == 7
+    assert adapter.max_retries.total == 0
+    assert client.timeout == (0.25, 0.5)
+
+
+@pytest.fixture(scope="module")
+def tls_opa(opa_bundle, tmp_path_factory):
+    root = tmp_path_factory.mktemp("tls")
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    bundle, revision = opa_bundle
+    sidecar = OpaSidecar(
+        bundle, f"127.0.0.1:{free_port()}", revision=revision, tls=(str(cert), str(key))
+    )
+    with sidecar:
+        sidecar.wait_ready()
+        yield sidecar, cert
+
+
+def test_a_remote_tls_sidecar_needs_its_ca_bundle(app_factory, tls_opa):
+    sidecar, cert = tls_opa
+    assert sidecar.url.startswith("https://")
+    trusted = app_factory(OPA_URL=sidecar.url, OPA_CA_BUNDLE=str(cert)).test_client()
+    resp = trusted.post("/v1/disclosures/decide", json=request_body())
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    untrusted = app_factory(OPA_URL=sidecar.url).test_client()
+    resp = untrusted.post("/v1/disclosures/decide", json=request_body())
+    assert resp.status_code == 503
+    assert resp.get_json()["error"]["code"] == "policy_engine_unavailable"
