@@ -1,0 +1,117 @@
+package hipaa.business_associates_test
+
+import data.hipaa.fixtures_test as fx
+
+_req(patch) := fx.request(patch)
+
+_ops(id) := {"purpose": "health_care_operations", "recipient": {"type": "business_associate", "id": id}}
+
+test_allow_p4_executed_baa if {
+	d := data.hipaa.decision with input as _req(_ops("ba-care-analytics"))
+	d.allow == true
+	some b in d.basis
+	b == {
+		"code": "BUSINESS_ASSOCIATE", "citation": "45 CFR 164.502(e), 164.504(e)", "rule": "P4",
+		"summary": "Disclosure to a business associate under a BAA in force that covers this purpose.",
+		"business_associate_id": "ba-care-analytics",
+	}
+}
+
+test_deny_p4_expired_baa if {
+	d := data.hipaa.decision with input as _req(_ops("ba-expired-vendor"))
+	fx.codes(d) == {"BAA_REQUIRED", "EXECUTE_BAA"}
+}
+
+test_deny_p4_pending_baa_even_with_authorization if {
+	d := data.hipaa.decision with input as _req(object.union(_ops("ba-pending-vendor"), {
+		"authorizations": [fx.authorization("hipaa_authorization", {"purposes": ["health_care_operations"]})],
+	}))
+	d.allow == false
+	"BAA_REQUIRED" in fx.codes(d)
+}
+
+test_deny_p4_baa_not_covering_purpose if {
+	d := data.hipaa.decision with input as _req({
+		"recipient": {"type": "business_associate", "id": "ba-care-analytics"},
+	})
+	"BAA_REQUIRED" in fx.codes(d)
+}
+
+test_deny_p4_baa_not_yet_effective if {
+	baa := {
+		"status": "executed", "effective_on": "2027-01-01", "expires_on": null,
+		"purposes": ["health_care_operations"],
+	}
+	d := data.hipaa.decision with input as _req(_ops("ba-care-analytics"))
+		with data.config.business_associates["ba-care-analytics"].baa as baa
+	"BAA_REQUIRED" in fx.codes(d)
+}
+
+test_deny_p4_kind_must_match_recipient_type if {
+	d := data.hipaa.decision with input as _req({
+		"purpose": "treatment",
+		"recipient": {"type": "business_associate", "id": "co-meals-on-wheels"},
+	})
+	"BAA_REQUIRED" in fx.codes(d)
+}
+
+test_allow_p4_community_organization_with_baa if {
+	d := data.hipaa.decision with input as _req({
+		"recipient": {"type": "community_organization", "id": "co-meals-on-wheels"},
+	})
+	d.allow == true
+	d.minimum_necessary.applies == true
+}
+
+test_deny_p4_community_organization_without_baa if {
+	d := data.hipaa.decision with input as _req({"recipient": {"type": "community_organization", "id": "co-food-bank"}})
+	fx.codes(d) == {"NO_PERMISSION", "OBTAIN_PATIENT_AUTHORIZATION"}
+	fx.rules(d) == {"P4"}
+}
+
+test_allow_p4_community_organization_with_authorization if {
+	d := data.hipaa.decision with input as _req({
+		"recipient": {"type": "community_organization", "id": "co-food-bank"},
+		"authorizations": [fx.authorization("hipaa_authorization", {"recipients": ["co-food-bank"]})],
+	})
+	d.allow == true
+}
+
+test_allow_p4_hipaa_floor_option if {
+	d := data.hipaa.decision with input as _req({
+		"recipient": {"type": "community_organization", "id": "co-food-bank"},
+	})
+		with data.config.options as {"community_treatment_disclosures": "hipaa_floor"}
+	d.allow == true
+	[b.code | some b in d.basis] == ["TREATMENT"]
+	d.minimum_necessary.applies == true
+}
+
+test_deny_p4_hipaa_floor_only_for_treatment if {
+	d := data.hipaa.decision with input as _req({
+		"purpose": "payment",
+		"recipient": {"type": "community_organization", "id": "co-food-bank"},
+	})
+		with data.config.options as {"community_treatment_disclosures": "hipaa_floor"}
+	d.allow == false
+}
+
+test_deny_p4_hie_payment_without_baa if {
+	d := data.hipaa.decision with input as _req({
+		"purpose": "payment",
+		"recipient": {"type": "hie", "id": "hie-statewide"},
+	})
+		with data.config.business_associates as {}
+	"BAA_REQUIRED" in fx.codes(d)
+}
+
+test_allow_p1_hie_participation_agreement_without_baa if {
+	d := data.hipaa.decision with input as _req({"recipient": {"type": "hie", "id": "hie-statewide"}})
+		with data.config.business_associates as {}
+		with data.config.hie_agreements as {"hie-statewide": {
+			"status": "active", "effective_on": null, "expires_on": null,
+			"purposes": ["treatment"],
+		}}
+	d.allow == true
+	[b.code | some b in d.basis] == ["TREATMENT"]
+}

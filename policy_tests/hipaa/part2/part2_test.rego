@@ -1,0 +1,180 @@
+package hipaa.part2_test
+
+import data.hipaa.fixtures_test as fx
+import data.hipaa.part2
+
+_sud(patch) := fx.request(object.union(
+	{"data": {"categories": ["substance_use_disorder"], "elements": ["diagnoses"], "part2_program": true}},
+	patch,
+))
+
+_tpo_consent := fx.authorization("part2_tpo_consent", {
+	"id": "consent-tpo-1",
+	"purposes": [],
+	"categories": ["substance_use_disorder"],
+})
+
+_po := {"roles": ["privacy_officer"]}
+
+test_allow_c2_tpo_consent_with_notice if {
+	d := data.hipaa.decision with input as _sud({"authorizations": [_tpo_consent]})
+	d.allow == true
+	d.accountable == false
+	some o in d.obligations
+	o.code == "PART2_REDISCLOSURE_NOTICE"
+	o.rule == "C2"
+	o.text == part2.notice_text
+	startswith(o.text, "This record which has been disclosed to you is protected by Federal confidentiality rules")
+	contains(o.text, "A general authorization for the release of medical or other information is NOT sufficient")
+	contains(o.enclosure, "a clear explanation of the scope of the consent")
+	o.consent_ids == ["consent-tpo-1"]
+}
+
+test_deny_c2_without_consent if {
+	d := data.hipaa.decision with input as _sud({})
+	d.allow == false
+	{
+		"PART2_CONSENT_REQUIRED",
+		"OBTAIN_PART2_CONSENT",
+	} & fx.codes(d) == {"PART2_CONSENT_REQUIRED", "OBTAIN_PART2_CONSENT"}
+}
+
+test_deny_c2_hipaa_authorization_is_not_consent if {
+	d := data.hipaa.decision with input as _sud({
+		"authorizations": [fx.authorization("hipaa_authorization", {"categories": ["substance_use_disorder"]})],
+	})
+	"PART2_CONSENT_REQUIRED" in fx.codes(d)
+}
+
+test_allow_c2_not_a_part2_program if {
+	d := data.hipaa.decision with input as _sud({"data": {"part2_program": false}})
+	d.allow == true
+	not "PART2_REDISCLOSURE_NOTICE" in fx.codes(d)
+}
+
+test_allow_c2_medical_emergency if {
+	d := data.hipaa.decision with input as _sud({
+		"purpose": "medical_emergency",
+		"recipient": {"type": "first_responder"},
+	})
+	d.allow == true
+	{"MEDICAL_EMERGENCY", "DOCUMENT_RATIONALE", "NOTIFY_PRIVACY_OFFICER"} & fx.codes(d) == {
+		"MEDICAL_EMERGENCY", "DOCUMENT_RATIONALE", "NOTIFY_PRIVACY_OFFICER",
+	}
+	not "PART2_REDISCLOSURE_NOTICE" in fx.codes(d)
+}
+
+test_allow_c2_general_consent_outside_tpo_is_accountable if {
+	d := data.hipaa.decision with input as _sud({
+		"requester": _po, "purpose": "research", "recipient": {"type": "researcher", "id": "univ-0001"},
+		"authorizations": [
+			fx.authorization("part2_consent", {"purposes": ["research"], "categories": ["substance_use_disorder"]}),
+		],
+	})
+	d.allow == true
+	{"PART2_CONSENT", "PATIENT_AUTHORIZATION", "PART2_REDISCLOSURE_NOTICE", "ACCOUNT_FOR_DISCLOSURE"} & fx.codes(d) == {
+		"PART2_CONSENT", "PATIENT_AUTHORIZATION", "PART2_REDISCLOSURE_NOTICE", "ACCOUNT_FOR_DISCLOSURE",
+	}
+	d.accountable == true
+}
+
+test_deny_c2_tpo_consent_outside_tpo if {
+	d := data.hipaa.decision with input as _sud({
+		"requester": _po,
+		"purpose": "research",
+		"recipient": {"type": "researcher"},
+		"authorizations": [_tpo_consent],
+	})
+	"PART2_CONSENT_REQUIRED" in fx.codes(d)
+}
+
+_proceeding(context) := {
+	"requester": _po, "purpose": "judicial_proceeding", "recipient": {"type": "court"},
+	"context": object.union({"against_patient": true}, context),
+}
+
+test_deny_c2_proceedings_subpoena_only if {
+	d := data.hipaa.decision with input as _sud(_proceeding({"subpoena": true, "satisfactory_assurances": true}))
+	d.allow == false
+	fx.codes(d) == {"PART2_PROCEEDINGS_RESTRICTED", "OBTAIN_COURT_ORDER", "JUDICIAL_PROCEEDING"}
+}
+
+test_allow_c2_proceedings_order_and_subpoena if {
+	d := data.hipaa.decision with input as _sud(_proceeding({"subpoena": true, "court_order": true}))
+	d.allow == true
+	not "PART2_CONSENT" in fx.codes(d)
+}
+
+test_allow_c2_proceedings_consent if {
+	d := data.hipaa.decision with input as _sud(object.union(
+		_proceeding({
+			"court_order": true,
+		}),
+		{"authorizations": [fx.authorization("part2_proceedings_consent", {
+			"purposes": ["judicial_proceeding"],
+			"categories": ["substance_use_disorder"],
+		})]},
+	))
+	d.allow == true
+	{"PART2_CONSENT", "PART2_REDISCLOSURE_NOTICE"} & fx.codes(d) == {"PART2_CONSENT", "PART2_REDISCLOSURE_NOTICE"}
+}
+
+test_deny_c2_law_enforcement_against_patient if {
+	d := data.hipaa.decision with input as _sud({
+		"requester": _po,
+		"purpose": "law_enforcement",
+		"recipient": {"type": "law_enforcement"},
+		"context": {"against_patient": true, "court_order": true},
+	})
+	"PART2_PROCEEDINGS_RESTRICTED" in fx.codes(d)
+}
+
+_counseling(patch) := fx.request(object.union(
+	{
+		"requester": {"roles": ["therapist"]},
+		"data": {"categories": ["sud_counseling_notes"], "elements": ["clinical_notes"]},
+	},
+	patch,
+))
+
+test_deny_c3_tpo_consent_not_enough if {
+	d := data.hipaa.decision with input as _counseling({
+		"authorizations": [fx.authorization("part2_tpo_consent", {"categories": ["sud_counseling_notes"]})],
+	})
+	d.allow == false
+	"SUD_COUNSELING_NOTES_CONSENT_REQUIRED" in fx.codes(d)
+	some r in d.requirements
+	r == {
+		"code": "OBTAIN_PART2_CONSENT",
+		"message": "Obtain the patient's consent for SUD counseling notes alone (42 CFR 2.31(b)).",
+		"rule": "C3",
+	}
+}
+
+test_allow_c3_counseling_notes_consent if {
+	d := data.hipaa.decision with input as _counseling({
+		"authorizations": [
+			fx.authorization("sud_counseling_notes_consent", {
+				"id": "consent-notes-1",
+				"categories": ["sud_counseling_notes"],
+			}),
+		],
+	})
+	d.allow == true
+	some o in d.obligations
+	o.code == "PART2_REDISCLOSURE_NOTICE"
+	o.consent_ids == ["consent-notes-1"]
+}
+
+test_allow_c3_exceptions if {
+	every case in [
+		{"recipient": {"type": "workforce"}, "context": {"originator": true}},
+		{"purpose": "training", "recipient": {"type": "workforce"}, "context": {"supervised_training": true}},
+		{"purpose": "legal_defense", "recipient": {"type": "other"}, "context": {"legal_action_by_patient": true}},
+		{"requester": _po, "purpose": "required_by_law", "recipient": {"type": "other"}},
+		{"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"}},
+	] {
+		d := data.hipaa.decision with input as _counseling(case)
+		d.allow == true
+	}
+}

@@ -1,0 +1,86 @@
+package hipaa.psychotherapy_notes_test
+
+import data.hipaa.fixtures_test as fx
+
+_notes(patch) := fx.request(object.union(
+	{
+		"requester": {"roles": ["therapist"]},
+		"data": {"categories": ["psychotherapy_notes"], "elements": ["clinical_notes"]},
+	},
+	patch,
+))
+
+_po := {"roles": ["privacy_officer"]}
+
+test_deny_c1_treatment_to_another_provider if {
+	d := data.hipaa.decision with input as _notes({})
+	d.allow == false
+	{"PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED", "OBTAIN_PSYCHOTHERAPY_NOTES_AUTHORIZATION"} & fx.codes(d) == {
+		"PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED", "OBTAIN_PSYCHOTHERAPY_NOTES_AUTHORIZATION",
+	}
+}
+
+test_deny_c1_general_authorization_does_not_cover if {
+	d := data.hipaa.decision with input as _notes({
+		"authorizations": [fx.authorization("hipaa_authorization", {"categories": ["psychotherapy_notes"]})],
+	})
+	d.allow == false
+	"PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED" in fx.codes(d)
+}
+
+test_allow_c1_psychotherapy_notes_authorization if {
+	d := data.hipaa.decision with input as _notes({
+		"authorizations": [
+			fx.authorization("psychotherapy_notes_authorization", {"categories": ["psychotherapy_notes"]}),
+		],
+	})
+	d.allow == true
+}
+
+test_allow_c1_originator_treatment if {
+	d := data.hipaa.decision with input as _notes({"recipient": {"type": "workforce"}, "context": {"originator": true}})
+	d.allow == true
+	"PSYCHOTHERAPY_NOTES_EXCEPTION" in fx.codes(d)
+}
+
+test_allow_c1_supervised_training if {
+	d := data.hipaa.decision with input as _notes({
+		"purpose": "training",
+		"recipient": {"type": "workforce"},
+		"context": {"supervised_training": true},
+	})
+	d.allow == true
+}
+
+test_deny_c1_training_unsupervised if {
+	d := data.hipaa.decision with input as _notes({"purpose": "training", "recipient": {"type": "workforce"}})
+	d.allow == false
+}
+
+test_allow_c1_legal_defense_against_patient_suit if {
+	d := data.hipaa.decision with input as _notes({
+		"purpose": "legal_defense",
+		"recipient": {"type": "other"},
+		"context": {"legal_action_by_patient": true},
+	})
+	d.allow == true
+}
+
+test_allow_c1_listed_purposes if {
+	every case in [
+		{"purpose": "hhs_compliance", "recipient": {"type": "hhs"}},
+		{"purpose": "required_by_law", "recipient": {"type": "other"}},
+		{"purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"}},
+		{"purpose": "coroner_medical_examiner", "recipient": {"type": "coroner_medical_examiner"}},
+		{"purpose": "serious_threat", "recipient": {"type": "provider"}, "context": {"serious_imminent_threat": true}},
+	] {
+		d := data.hipaa.decision with input as _notes(object.union(case, {"requester": _po}))
+		d.allow == true
+		"PSYCHOTHERAPY_NOTES_EXCEPTION" in fx.codes(d)
+	}
+}
+
+test_deny_c1_serious_threat_without_flag if {
+	d := data.hipaa.decision with input as _notes({"purpose": "serious_threat", "recipient": {"type": "provider"}})
+	"PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED" in fx.codes(d)
+}

@@ -1,0 +1,57 @@
+package hipaa.restrictions_test
+
+import data.hipaa.fixtures_test as fx
+
+_restriction(reason, categories) := {
+	"recipient_types": ["health_plan", "provider"], "purposes": [
+		"payment",
+		"treatment",
+		"medical_emergency",
+		"required_by_law",
+	],
+	"categories": categories, "reason": reason,
+}
+
+_req(patch, restriction) := fx.request(object.union(patch, {"patient": {"restrictions": [restriction]}}))
+
+_payment := {"requester": {"roles": ["billing_specialist"]}, "purpose": "payment", "recipient": {"type": "health_plan"}}
+
+test_deny_c5_paid_in_full if {
+	d := data.hipaa.decision with input as _req(_payment, _restriction("paid_in_full", ["*"]))
+	d.allow == false
+	some r in d.reasons
+	r.code == "PATIENT_RESTRICTION"
+	r.restriction_reasons == ["paid_in_full"]
+}
+
+test_deny_c5_agreed_restriction_on_category if {
+	d := data.hipaa.decision with input as _req({}, _restriction("agreed", ["general"]))
+	"PATIENT_RESTRICTION" in fx.codes(d)
+}
+
+test_allow_c5_other_category if {
+	d := data.hipaa.decision with input as _req(_payment, _restriction("paid_in_full", ["hiv"]))
+	d.allow == true
+}
+
+test_allow_c5_agreed_yields_to_emergency if {
+	d := data.hipaa.decision with input as _req({"purpose": "medical_emergency"}, _restriction("agreed", ["*"]))
+	d.allow == true
+}
+
+test_allow_c5_required_by_law if {
+	d := data.hipaa.decision with input as _req(
+		{
+			"requester": {"roles": ["privacy_officer"]},
+			"purpose": "required_by_law",
+			"recipient": {"type": "health_plan"},
+		},
+		_restriction("paid_in_full", ["*"]),
+	)
+	d.allow == true
+}
+
+test_deny_c5_paid_in_full_does_not_yield_to_emergency if {
+	d := data.hipaa.decision with input as _req({"purpose": "medical_emergency"}, _restriction("paid_in_full", ["*"]))
+	"PATIENT_RESTRICTION" in fx.codes(d)
+}
