@@ -117,6 +117,12 @@ def decide() -> Response:
     except DecisionLogError as exc:
         metrics.DECISION_LOG_FAILURES.inc()
         log.error("decision_log_write_failed", errno=exc.errno)
+        # The request is denied: record that (on stdout, the file failed) and answer 503.
+        record["allow"] = False
+        record["accountable"] = False
+        record["basis"] = record["obligations"] = record["elements_permitted"] = []
+        record["reasons"] = [failure or DecisionLogUnavailable.code]
+        state.fallback_logger.info(EVENT, **record)
         if failure is None:
             raise DecisionLogUnavailable() from None
     if failure is not None:

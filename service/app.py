@@ -17,7 +17,7 @@ from service import config as config_mod
 from service import metrics
 from service.api import bp
 from service.auth import token_allowed
-from service.decision_log import DecisionLogFile, make_decision_logger
+from service.decision_log import DecisionLogFile, StdoutOnly, make_decision_logger
 from service.errors import (
     ApiError,
     InternalError,
@@ -41,6 +41,7 @@ class AppState:
     opa: OpaClient
     log_sink: DecisionLogFile
     decision_logger: Any
+    fallback_logger: Any
     elements: frozenset[str] | None
     openapi: dict[str, Any]
     expected_revision: str | None
@@ -98,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ),
         log_sink=sink,
         decision_logger=make_decision_logger(sink),
+        fallback_logger=make_decision_logger(StdoutOnly()),
         elements=load_element_catalog(Path(cfg["POLICY_DIR"])),
         openapi=load_openapi(),
         expected_revision=cfg.get("POLICY_REVISION") or None,

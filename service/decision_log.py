@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from service.logs import write_stdout
+from service.logs import StdoutLineLogger, write_stdout
 
 EVENT = "disclosure_decision"
 REDACTED = "[redacted]"
@@ -112,6 +112,10 @@ class DecisionLogFile:
     def close(self) -> None:
         with self._lock:
             self._close_locked()
+
+
+#: Sink for the record of a decision whose file write failed: stdout only.
+StdoutOnly = StdoutLineLogger
 
 
 def _timestamp_and_event_first(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict:

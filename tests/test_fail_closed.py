@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -171,10 +172,18 @@ def test_opa_refusing_the_query_is_503(app_factory, opa_server):
     assert_denied_503(client.post(DECIDE, json=request_body()), "policy_engine_unavailable")
 
 
-def test_unwritable_decision_log_is_503_decision_log_unavailable(app_factory, opa_server):
+def test_unwritable_decision_log_is_503_decision_log_unavailable(app_factory, capfd):
     client = app_factory(DECISION_LOG="/dev/full").test_client()
+    capfd.readouterr()
     resp = client.post(DECIDE, json=request_body())
     assert_denied_503(resp, "decision_log_unavailable")
+    # the denial is still recorded where possible: on stdout
+    out = capfd.readouterr().out
+    records = [json.loads(line) for line in out.splitlines() if "disclosure_decision" in line]
+    assert len(records) == 1
+    assert records[0]["allow"] is False
+    assert records[0]["reasons"] == ["decision_log_unavailable"]
+    assert records[0]["basis"] == []
 
 
 def test_missing_log_directory_is_503(app_factory, tmp_path):
