@@ -23,8 +23,11 @@ package hipaa.state
 import data.hipaa.authorizations
 import data.hipaa.lib
 
-# The state law matrix, keyed by USPS code.
-_laws := data.config.state_laws
+# The state law matrix (data.config.state_laws) is read by full references to the fields a
+# rule needs, so that OPA never copies the whole document during an evaluation.
+_cat(state, mcat) := data.config.state_laws[state].categories[mcat]
+
+_name(state) := data.config.state_laws[state].name
 
 # Requested categories -> the matrix entries that govern them. A state's `general` entry
 # (its rule for all health records, e.g. Minn. Stat. 144.293) applies to every category;
@@ -62,47 +65,44 @@ _in_play contains [state, mcat, cat] if {
 	some state in jurisdictions
 	some cat in input.data.categories
 	some mcat in _matrix_categories[cat]
-	_laws[state].categories[mcat]
+	data.config.state_laws[state].categories[mcat].citation
 }
 
-# Some authorization on file (any type) covers the recipient, the purpose and `cat`.
-_authorized(cat) if {
+# The requested categories that some authorization on file (any type) covers for this
+# recipient and purpose; computed once per decision.
+_authorized contains cat if {
+	some cat in input.data.categories
 	some auth in input.authorizations
 	authorizations.covers(auth, cat)
 }
 
 # The state rules this request trips: one item per state, matrix category and kind.
-_unmet contains {"state": state, "category": mcat, "kind": "consent", "citation": entry.citation} if {
+_unmet contains {"state": state, "category": mcat, "kind": "consent", "citation": _cat(state, mcat).citation} if {
 	some [state, mcat, cat] in _in_play
-	entry := _laws[state].categories[mcat]
-	input.purpose in entry.consent_required_for
-	not input.recipient.type in entry.exempt_recipient_types
-	not _authorized(cat)
+	input.purpose in data.config.state_laws[state].categories[mcat].consent_required_for
+	not input.recipient.type in data.config.state_laws[state].categories[mcat].exempt_recipient_types
+	not cat in _authorized
 }
 
-_unmet contains {"state": state, "category": mcat, "kind": "out_of_state", "citation": entry.citation} if {
+_unmet contains {"state": state, "category": mcat, "kind": "out_of_state", "citation": _cat(state, mcat).citation} if {
 	is_string(input.recipient.state)
 	some [state, mcat, cat] in _in_play
 	input.recipient.state != state
-	entry := _laws[state].categories[mcat]
-	entry.out_of_state_disclosure_restricted == true
-	input.purpose in entry.out_of_state_restricted_purposes
-	not _authorized(cat)
+	data.config.state_laws[state].categories[mcat].out_of_state_disclosure_restricted == true
+	input.purpose in data.config.state_laws[state].categories[mcat].out_of_state_restricted_purposes
+	not cat in _authorized
 }
 
-_unmet contains {
-	"state": state, "category": "minors",
-	"kind": "minor_parental_access", "citation": entry.citation,
-} if {
+_unmet contains {"state": state, "category": "minors", "kind": "minor_parental_access", "citation": citation} if {
 	not _deidentified
 	_minor_consented_care
 	input.recipient.type in _parental_recipient_types
 	not input.purpose in _minor_rule_exempt_purposes
 	some state in jurisdictions
-	entry := _laws[state].categories.minors
-	entry.parental_access_limited == true
+	data.config.state_laws[state].categories.minors.parental_access_limited == true
+	citation := data.config.state_laws[state].categories.minors.citation
 	some cat in input.data.categories
-	not _authorized(cat)
+	not cat in _authorized
 }
 
 # Care the minor consented to: flagged, and the patient is not known to be an adult.
@@ -133,7 +133,7 @@ _messages := {
 	"minor_parental_access": "%s law does not let a parent see records of %s without the minor's authorization.",
 }
 
-_message(u) := sprintf(_messages[u.kind], [_laws[u.state].name, _labels[u.category]])
+_message(u) := sprintf(_messages[u.kind], [_name(u.state), _labels[u.category]])
 
 # METADATA
 # title: State law requires the patient's consent
@@ -169,7 +169,7 @@ requirements contains lib.result(rego.metadata.chain(), {
 	"citation": u.citation,
 	"message": sprintf(
 		"Obtain the patient's written authorization covering %s information, as %s law requires.",
-		[_labels[u.category], _laws[u.state].name],
+		[_labels[u.category], _name(u.state)],
 	),
 }) if {
 	some u in _unmet
@@ -188,12 +188,12 @@ requirements contains lib.result(rego.metadata.chain(), {
 obligations contains lib.result(rego.metadata.chain(), {
 	"state": state,
 	"category": mcat,
-	"text": entry.redisclosure_notice,
-	"citation": entry.citation,
+	"text": text,
+	"citation": _cat(state, mcat).citation,
 }) if {
 	some [state, mcat, _] in _in_play
-	entry := _laws[state].categories[mcat]
-	is_string(entry.redisclosure_notice)
+	text := data.config.state_laws[state].categories[mcat].redisclosure_notice
+	is_string(text)
 }
 
 # METADATA
@@ -201,7 +201,7 @@ obligations contains lib.result(rego.metadata.chain(), {
 # description: |
 #   The matrix entry of one state, for `GET /v1/state-laws/{state}` (input `{"state": "CA"}`);
 #   undefined for a state the matrix does not hold.
-law := object.union(_laws[input.state], {"state": input.state}) if is_string(input.state)
+law := object.union(data.config.state_laws[input.state], {"state": input.state}) if is_string(input.state)
 
 # METADATA
 # scope: document
@@ -212,10 +212,10 @@ law := object.union(_laws[input.state], {"state": input.state}) if is_string(inp
 #   false = it limits it, absent = silent or unknown. For P5 (164.502(g)(3)).
 minor_parental_access[state] := true if {
 	some state in jurisdictions
-	_laws[state].categories.minors.parental_access_limited == false
+	data.config.state_laws[state].categories.minors.parental_access_limited == false
 }
 
 minor_parental_access[state] := false if {
 	some state in jurisdictions
-	_laws[state].categories.minors.parental_access_limited == true
+	data.config.state_laws[state].categories.minors.parental_access_limited == true
 }
