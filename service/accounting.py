@@ -125,6 +125,12 @@ ELEMENT_WORDS: dict[str, str] = {
     "email": "email address",
     "member_id": "health plan member ID",
     "lab_results": "laboratory results",
+    "fax": "fax number",
+    "ip_address": "IP address",
+    "url": "web address (URL)",
+    "zip_code": "ZIP code",
+    "zip3": "first three digits of the ZIP code",
+    "photo": "photograph",
 }
 
 
