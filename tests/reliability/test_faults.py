@@ -7,6 +7,7 @@ decision log stays whole (complete JSON lines, one per answered decision).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -165,6 +166,19 @@ def test_full_decision_log_denies_with_503(stack_factory):
     assert all(o.status == 200 and o.allowed for o in allowed)
 
 
+def test_readiness_reports_a_full_decision_log(stack_factory):
+    """Contract §2: /readyz is 200 only if the decision log is writable. /dev/full can be opened
+    but not written: once a record has failed to go out, the instance must not report ready
+    (a load balancer would keep sending it traffic that it can only refuse)."""
+    stack = stack_factory(decision_log=Path("/dev/full"), wait="/healthz")
+    o = harness.decide(stack.url, harness.valid_request(0, stack.secrets))
+    assert o.status == 503
+    assert o.code == "decision_log_unavailable"
+    status, text = _readyz(stack)
+    assert status == 503, text
+    assert "log" in text.lower(), text
+
+
 def test_decision_log_directory_removed_denies_until_it_is_back(stack_factory, tmp_path):
     logdir = tmp_path / "logdir"
     logdir.mkdir()
@@ -246,3 +260,82 @@ def test_sigterm_during_load_completes_in_flight_requests(stack_factory):
     expected = sorted([held_body["request_id"], *(o.request_id for o in served)])
     assert sorted(records) == expected
     assert all(len(v) == 1 for v in records.values())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_serve_sigterm_under_load_stops_gunicorn_then_opa_cleanly(tmp_path):
+    """`hipaa-gate serve` (the production entry point: OPA + gunicorn, supervised) under load:
+    SIGTERM completes the in-flight requests and both processes exit cleanly, in order."""
+    sec = harness.Secrets()
+    opa_port = harness.free_port()
+    log = tmp_path / "decisions.jsonl"
+    shim = harness.Shim(
+        tmp_path,
+        {
+            "HIPAA_GATE_OPA_ADDR": f"127.0.0.1:{opa_port}",
+            "HIPAA_GATE_BUILD_DIR": str(tmp_path / "build"),
+            "HIPAA_GATE_DECISION_LOG": str(log),
+            "HIPAA_GATE_PATIENT_REF_KEY": sec.hmac_key,
+            "HIPAA_GATE_WORKERS": "2",
+            "HIPAA_GATE_THREADS": "4",
+            "HIPAA_GATE_GRACEFUL_TIMEOUT": "20",
+        },
+        argv=[str(harness.HIPAA_GATE), "serve"],
+    )
+    tree: set[int] = set()
+    try:
+        shim.start(wait="/readyz", timeout=90)
+        tree = harness.descendants(shim.proc.pid)
+        commands = {p: Path(f"/proc/{p}/cmdline").read_bytes() for p in tree}
+        opa_pids = [p for p, cmd in commands.items() if b"--server" in cmd]
+        assert len(opa_pids) == 1
+        assert len(tree) >= 4  # OPA, gunicorn master, two workers
+        # Everything serve started listens on exactly the two configured loopback sockets.
+        assert harness.listening_sockets(tree | {shim.proc.pid}) == {
+            ("127.0.0.1", shim.port),
+            ("127.0.0.1", opa_port),
+        }
+
+        held_body = harness.valid_request(0, sec)
+        sock, rest = _send_half_request(shim.port, json.dumps(held_body).encode())
+        time.sleep(0.5)
+        with harness.LoadThread(shim.url, clients=6, sink=sec) as load:
+            harness.wait_for(lambda: load.count() >= 40, 60, what="load before SIGTERM")
+            shim.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            sock.sendall(rest)
+            status, payload = _read_http_response(sock)
+            exit_code = shim.proc.wait(timeout=60)
+        assert status == 200, payload
+        assert payload["allow"] is True
+        assert exit_code == 0
+        harness.wait_for(lambda: not any(_alive(p) for p in tree), 20, what="children to exit")
+    finally:
+        for pid in tree:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        shim.stop()
+
+    during = list(load.outcomes)
+    for o in during:
+        assert o.status == 200 or (o.status is None and o.error), (o.status, o.payload)
+    served = [o for o in during if o.status == 200]
+    assert len(served) >= 40
+    records = harness.read_decision_log(log)
+    assert not records.partial_tail
+    by_request = sorted(r["request_id"] for r in records.records)
+    assert by_request == sorted([held_body["request_id"], *(o.request_id for o in served)])
+
+    # OPA outlived gunicorn's drain (the held request was decided after SIGTERM, above) and then
+    # shut down gracefully itself.
+    lines = [harness.strict_json_loads(x) for x in shim.output().splitlines() if x.strip()]
+    assert any(line.get("msg") == "Server shutdown." for line in lines)  # every line is JSON, too
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and "build" not in p.parts]
+    assert harness.scan_for_secrets(files, sec.needles()) == []
