@@ -48,14 +48,20 @@ _fields := object.keys(input) if is_object(input)
 
 _errors contains {"path": "", "message": "the body must be a JSON object"} if not is_object(input)
 
-_errors contains {"path": "/discovered_on", "message": "is required"} if not "discovered_on" in _fields
+_errors contains {"path": "/discovered_on", "message": "is required"} if {
+	is_object(input)
+	not "discovered_on" in _fields
+}
 
 _errors contains {"path": "/discovered_on", "message": "must be a calendar date YYYY-MM-DD (years 1900-2999)"} if {
 	"discovered_on" in _fields
 	not _discovered_ns
 }
 
-_errors contains {"path": "/affected", "message": "is required"} if not "affected" in _fields
+_errors contains {"path": "/affected", "message": "is required"} if {
+	is_object(input)
+	not "affected" in _fields
+}
 
 _errors contains {"path": "/affected", "message": "must be an object mapping state codes to resident counts"} if {
 	"affected" in _fields

@@ -92,6 +92,27 @@ test_allow_business_days_after_hhs_notice if {
 	_notice(p, "NY", "attorney_general").deadline == "2026-12-02"
 }
 
+test_allow_hipaa_copy_after_the_annual_hhs_notice if {
+	# Fewer than 500: HHS by Monday 2027-03-01; the NY AG copy 5 business days later.
+	p := breach.plan with input as _in("2026-11-02", {"NY": 3})
+	p.federal.hhs.deadline == "2027-03-01"
+	_notice(p, "NY", "attorney_general_hipaa_copy").deadline == "2027-03-08"
+}
+
+test_allow_zero_business_days_is_the_anchor_date if {
+	law := {"CA": {"name": "California", "breach_notice": {
+		"individual_days": 30, "individual_text": "t", "citation": "c", "confidence": "high",
+		"attorney_general": null,
+		"other_notices": [{
+			"recipient": "regulator", "name": "R", "threshold": null, "applies_to": null,
+			"citation": "c", "confidence": "high",
+			"deadline": {"days": 0, "business_days": true, "from": "discovery", "text": "t"},
+		}],
+	}}}
+	p := breach.plan with input as _in("2026-11-07", {"CA": 1}) with data.config.state_laws as law
+	_notice(p, "CA", "regulator").deadline == "2026-11-07"
+}
+
 test_allow_business_days_skip_weekends if {
 	# 15 business days after Monday 2026-11-02 is Monday 2026-11-23.
 	p := breach.plan with input as _in("2026-11-02", {"CA": 3})
