@@ -287,6 +287,25 @@ def test_oversized_body_with_content_length(hostile):
     assert check_answer(status, content, {413})["error"]["code"] == "request_too_large"
 
 
+def test_a_413_does_not_break_the_next_request_on_the_connection(hostile):
+    """A gateway pools connections. After a 413 sent without reading the body, the server must
+    either say `Connection: close` or keep serving the connection: a keep-alive answer followed
+    by a silent close makes the gateway's NEXT (unrelated, valid) request fail."""
+    session = requests.Session()
+    big = b'{"x": "' + b"a" * (LIMIT + 1024) + b'"}'
+    r = session.post(
+        hostile.url + "/v1/disclosures/decide",
+        data=big,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 413
+    if r.headers.get("Connection", "").lower() == "close":
+        return  # announced: the client opens a new connection
+    nxt = session.post(hostile.url + "/v1/disclosures/decide", json=valid_body(hostile), timeout=30)
+    assert nxt.status_code == 200
+
+
 def _raw_http(port: int, head: bytes, chunks: list[bytes]) -> tuple[int, bytes]:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head)
