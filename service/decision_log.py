@@ -8,11 +8,15 @@ file's, so a rotated (renamed or deleted) file is reopened.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import errno
 import fcntl
+import hashlib
 import os
+import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,8 @@ from service.logs import StdoutLineLogger, write_stdout
 
 EVENT = "disclosure_decision"
 REDACTED = "[redacted]"
+#: After a failed write, readiness stays 503 this long (or until a write succeeds again).
+FAILURE_WINDOW_SECONDS = 15.0
 
 
 class DecisionLogError(OSError):
@@ -38,6 +44,10 @@ class DecisionLogFile:
         self.stdout_failures = 0
         self._fd: int | None = None
         self._lock = threading.Lock()
+        # Shared by every worker writing this path: some failures (a full disk) can only be seen
+        # by writing, so the last failure is remembered in a marker file that readiness reads.
+        key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
+        self.failure_marker = Path(tempfile.gettempdir()) / f"hipaa-gate-log-failed-{key}"
 
     # structlog calls the method named after the log level with the rendered line.
     def msg(self, line: str) -> None:
@@ -81,8 +91,13 @@ class DecisionLogFile:
                     fcntl.flock(fd, fcntl.LOCK_UN)
             except OSError as exc:
                 self._close_locked()
+                with contextlib.suppress(OSError):
+                    self.failure_marker.touch()
                 message = f"decision log not writable: {exc.strerror}"
                 raise DecisionLogError(exc.errno, message) from None
+            if self.failure_marker.exists():
+                with contextlib.suppress(OSError):
+                    self.failure_marker.unlink()
         if self.stdout:
             try:
                 write_stdout(line)
@@ -100,6 +115,12 @@ class DecisionLogFile:
             except OSError as exc:
                 self._close_locked()
                 return f"decision log not writable: {exc.strerror}"
+        try:
+            age = time.time() - self.failure_marker.stat().st_mtime
+        except OSError:
+            return None
+        if age < FAILURE_WINDOW_SECONDS:
+            return f"decision log write failed {age:.0f}s ago"
         return None
 
     def _close_locked(self) -> None:

@@ -54,6 +54,30 @@ def test_not_ready_when_the_log_is_not_writable(app_factory, tmp_path):
     assert resp.get_json()["checks"]["decision_log"].startswith("decision log not writable")
 
 
+def test_not_ready_after_a_failed_write_until_a_write_succeeds(app_factory, tmp_path):
+    path = tmp_path / "logs" / "log.jsonl"
+    path.parent.mkdir()
+    client = app_factory(DECISION_LOG=str(path)).test_client()
+    assert client.get("/readyz").status_code == 200
+    path.unlink()
+    path.parent.rmdir()  # the log directory is gone: the write fails
+    assert client.post(DECIDE, json=request_body()).status_code == 503
+    path.parent.mkdir()
+    resp = client.get("/readyz")  # writable again, but a write just failed
+    assert resp.status_code == 503
+    assert resp.get_json()["checks"]["decision_log"].startswith("decision log write failed")
+    assert client.post(DECIDE, json=request_body()).status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_a_full_disk_makes_readiness_fail(app_factory):
+    client = app_factory(DECISION_LOG="/dev/full").test_client()
+    assert client.post(DECIDE, json=request_body()).status_code == 503
+    resp = client.get("/readyz")
+    assert resp.status_code == 503
+    assert "log" in resp.get_json()["checks"]["decision_log"]
+
+
 def test_not_ready_on_an_unexpected_policy_revision(app_factory):
     resp = app_factory(POLICY_REVISION="sha256-something-else").test_client().get("/readyz")
     assert resp.status_code == 503
