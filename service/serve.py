@@ -61,8 +61,8 @@ def serve() -> int:
     def request_stop(signum, _frame):
         stopping["signal"] = signum
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, request_stop)
 
     env = dict(os.environ)
     opa: OpaSidecar | None = None
@@ -102,8 +102,8 @@ def serve() -> int:
         log.error("serve_failed", error=type(exc).__name__, message=str(exc))
         code = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         if gunicorn is not None and gunicorn.poll() is None:
             gunicorn.send_signal(signal.SIGTERM)
             try:

@@ -191,6 +191,15 @@ def test_serve_runs_opa_and_gunicorn_and_stops_cleanly(served):
     assert '"path": "/v1/disclosures/decide"' in served.output()  # access log is JSON
 
 
+def test_ctrl_c_stops_both(served):
+    served.wait_ready()
+    assert len(marked_pids(served.marker)) >= 4
+    served.proc.send_signal(signal.SIGINT)
+    assert served.proc.wait(30) == 0
+    assert wait_gone(served.marker) == set()
+    assert '"signal": "SIGINT"' in served.output()
+
+
 def test_when_opa_dies_serve_stops_gunicorn_and_fails(served):
     served.wait_ready()
     opa_pids = [
