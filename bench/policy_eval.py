@@ -13,6 +13,9 @@ from stats import percentile
 
 QUERY = "data.hipaa.decision"
 REPO = Path(__file__).resolve().parent.parent
+PROFILE_COUNT = 10
+# Packages that are not part of data.hipaa.decision (helpers and the other entry points).
+OTHER_ENTRYPOINTS = {"lib", "breach", "vendors"}
 
 
 @dataclass(frozen=True)
@@ -78,14 +81,18 @@ def summary(results: list[EvalResult]) -> dict[str, float]:
     }
 
 
-def profile(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path, limit: int = 12):
-    """`opa eval --profile` of one scenario: the expressions that take the most time."""
+def profile(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path, limit: int = 15):
+    """`opa eval --profile` of one scenario: the expressions that take the most time.
+
+    Every `--count` round is a fresh evaluation (the bundle is loaded again), so the figures are
+    medians over cold evaluations: good for ranking expressions, not for absolute latency.
+    """
     input_path = workdir / f"{scenario.name}.input.json"
     input_path.write_text(json.dumps(scenario.opa_input()), encoding="utf-8")
     cmd = [
         opa_bin, "eval", "-b", str(bundle), "-i", str(input_path), "--format", "json",
         "--profile", "--profile-sort", "total_time_ns", "--profile-limit", str(limit),
-        "--count", "50", QUERY,
+        "--count", str(PROFILE_COUNT), QUERY,
     ]  # fmt: skip
     result = subprocess.run(
         cmd, capture_output=True, text=True, timeout=300, check=False, env=_bench_env()
@@ -95,19 +102,55 @@ def profile(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path, limit
         raise RuntimeError(f"opa eval --profile failed for {scenario.name}: {detail}")
     doc = json.loads(result.stdout)
     rows = []
-    for entry in doc.get("profile", [])[:limit]:
+    for entry in doc.get("aggregated_profile", [])[:limit]:
         loc = entry.get("location", {})
         rows.append(
             {
-                "location": f"{loc.get('file', '?')}:{loc.get('row', '?')}",
-                "total_time_us": entry.get("total_time_ns", 0) / 1000,
+                "location": f"{str(loc.get('file', '?')).lstrip('/')}:{loc.get('row', '?')}",
+                "total_time_us": entry["total_time_ns_stats"]["median"] / 1000,
                 "num_eval": entry.get("num_eval", 0),
                 "num_redo": entry.get("num_redo", 0),
                 "text": _source_line(loc),
             }
         )
-    metrics = doc.get("metrics", {})
+    metrics = doc.get("aggregated_metrics", {}).get("timer_rego_query_eval_ns", {})
     return rows, metrics
+
+
+def package_costs(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path):
+    """`opa bench` of each data.hipaa.<package> alone for one scenario: where the time goes.
+
+    A package's figure includes what it depends on (e.g. most packages read hipaa.request), so
+    the figures overlap and do not add up to the decision's; the order is what matters.
+    """
+    input_path = workdir / f"{scenario.name}.input.json"
+    input_path.write_text(json.dumps(scenario.opa_input()), encoding="utf-8")
+    packages = sorted(
+        p.name
+        for p in (REPO / "policies" / "hipaa").iterdir()
+        if p.is_dir() and p.name not in OTHER_ENTRYPOINTS and any(p.glob("*.rego"))
+    )
+    costs = []
+    for name in packages:
+        cmd = [
+            opa_bin, "bench", "--fail=false", "-b", str(bundle), "-i", str(input_path),
+            "-f", "json", f"data.hipaa.{name}",
+        ]  # fmt: skip
+        result = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=300, check=False, env=_bench_env()
+        )
+        if result.returncode != 0:
+            continue
+        doc = json.loads(result.stdout)
+        extra = doc["Extra"]
+        costs.append(
+            {
+                "package": f"data.hipaa.{name}",
+                "median_us": extra["histogram_timer_rego_query_eval_ns_median"] / 1000,
+                "allocs_per_op": doc["MemAllocs"] / doc["N"],
+            }
+        )
+    return sorted(costs, key=lambda c: c["median_us"], reverse=True)
 
 
 def _source_line(loc: dict) -> str:

@@ -18,8 +18,8 @@ def _ms(attack, key: str) -> str:
     return f"{attack.latency_ms(key):.2f}"
 
 
-def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metrics, load, figures,
-             verdicts) -> str:  # fmt: skip
+def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metrics, package_costs,
+             load, figures, verdicts) -> str:  # fmt: skip
     m, v, a = context["machine"], context["versions"], context["args"]
     out: list[str] = []
     w = out.append
@@ -121,9 +121,13 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
     )
     w("")
     w(f"### Profile of the slowest scenario (`{slowest.scenario}`)\n")
+    cold = profile_metrics.get("median", 0) / 1000
     w(
-        "`opa eval --profile --profile-sort total_time_ns --count 50` (times are totals over the "
-        "50 evaluations):\n"
+        "`opa eval --profile --profile-sort total_time_ns --count 10`: median time per "
+        "expression over 10 evaluations. Each `opa eval` round loads the bundle afresh, so these "
+        f"are cold evaluations (median {cold:.0f} us for the whole query, against "
+        f"{slowest.median_ns / 1000:.0f} us warm in `opa bench`): use them to rank expressions, "
+        "not as latencies.\n"
     )
     w(
         _table(
@@ -137,6 +141,22 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
                     f"`{r['text']}`" if r["text"] else "",
                 ]
                 for r in profile_rows
+            ],
+        )
+    )
+    w("")
+    w(f"### Cost by package (`{slowest.scenario}`)\n")
+    w(
+        "`opa bench` of each `data.hipaa.<package>` document alone, same input, warm. A "
+        "package's time includes the packages it reads (most read `hipaa.request`), so the rows "
+        "overlap and do not sum to the decision's time.\n"
+    )
+    w(
+        _table(
+            ["document", "median us", "allocs/op"],
+            [
+                [f"`{c['package']}`", f"{c['median_us']:.1f}", f"{c['allocs_per_op']:.0f}"]
+                for c in package_costs
             ],
         )
     )
@@ -227,7 +247,10 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         "for every worker; PSS divides them among the sharers. The target is checked on VmRSS."
     )
     lines = {k: v["decision_log_lines"] for k, v in shims.items()}
-    w(f"\nDecision-log lines written: {lines} (one per shim request, warm-up included).\n")
+    w(
+        f"\nDecision-log lines written: {lines} (one per shim request, warm-up included); "
+        f"{figures['decision_log_record_bytes']} bytes per record on average.\n"
+    )
     w("## Decision-log fsync\n")
     w(
         _table(

@@ -145,6 +145,7 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
                 "worker_pss_mb": [stack.pss_mb(p) for p in workers],
                 "master_rss_mb": stack.rss_mb(shim.process.pid),
                 "decision_log_lines": sum(1 for _ in shim.decision_log.open("rb")),
+                "decision_log_bytes": shim.decision_log.stat().st_size,
             }
     out["rate"] = rate
     out["opa_rss_mb"] = stack.rss_mb(opa.process.pid)
@@ -190,6 +191,10 @@ def headline(eval_summary: dict, load: dict) -> dict:
         "shim_rps_fsync_never": round(never_c.rps, 1),
         "shim_p50_ms_fsync_never": round(never_r.latency_ms("50th"), 3),
         "shim_p99_ms_fsync_never": round(never_r.latency_ms("99th"), 3),
+        "decision_log_record_bytes": round(
+            load["shims"]["always"]["decision_log_bytes"]
+            / max(1, load["shims"]["always"]["decision_log_lines"])
+        ),
         "all_requests_ok": all(a.ok for a in load["attacks"]),
     }
     met = targets.evaluate(figures)
@@ -219,11 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"policy evaluation: opa bench x {len(scenarios)} scenarios", flush=True)
         evals = policy_eval.bench_all(opa_bin, bundle, scenarios, workdir)
         eval_summary = policy_eval.summary(evals)
-        slowest = max(evals, key=lambda r: r.p99_ns)
+        slowest = max(evals, key=lambda r: r.median_ns)
         slowest_scenario = next(s for s in scenarios if s.name == slowest.scenario)
         profile_rows, profile_metrics = policy_eval.profile(
             opa_bin, bundle, slowest_scenario, workdir
         )
+        print(f"cost by package for {slowest.scenario}", flush=True)
+        package_costs = policy_eval.package_costs(opa_bin, bundle, slowest_scenario, workdir)
         print("load test: vegeta against OPA directly and against the shim", flush=True)
         opa = stack.start_opa(bundle, revision, workdir)
         try:
@@ -240,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             print("WARNING: some requests failed; see the report", file=sys.stderr)
         if not args.no_report:
             text = report.markdown(
-                context, evals, eval_summary, slowest, profile_rows, profile_metrics, load,
-                figures, verdicts,
+                context, evals, eval_summary, slowest, profile_rows, profile_metrics,
+                package_costs, load, figures, verdicts,
             )  # fmt: skip
             args.output.write_text(text, encoding="utf-8")
             print(f"wrote {args.output}")
