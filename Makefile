@@ -90,8 +90,8 @@ test-rego: ## opa test with the coverage threshold
 	$(OPA) test $(REGO_DIRS) --ignore scenarios -v > .opa-test.log 2>&1 || { cat .opa-test.log; exit 1; }
 	@tail -n 3 .opa-test.log
 	@$(OPA) test $(REGO_DIRS) --ignore scenarios --coverage --threshold $(COVERAGE_THRESHOLD) > .opa-coverage.json \
-	  || { $(PY) -c 'import json,sys; d=json.load(open(".opa-coverage.json")); print("coverage", d.get("coverage"))'; exit 1; }
-	@$(PY) -c 'import json; d=json.load(open(".opa-coverage.json")); print(f"opa test coverage {d[\"coverage\"]:.2f}% (threshold $(COVERAGE_THRESHOLD)%)")'
+	  || { echo "opa test coverage below $(COVERAGE_THRESHOLD)% (report: .opa-coverage.json)"; tail -c 400 .opa-coverage.json; exit 1; }
+	@$(PY) -c 'import json; print("opa test coverage %.2f%% (threshold $(COVERAGE_THRESHOLD)%%)" % json.load(open(".opa-coverage.json"))["coverage"])'
 
 .PHONY: test-py
 test-py: ## pytest (unit + integration against a real OPA)
