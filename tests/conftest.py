@@ -105,6 +105,7 @@ def app_factory(opa_server: RunningOpa, decision_log_path: Path) -> Callable[...
     for app in apps:
         state = app.extensions["hipaa_gate"]
         state.log_sink.close()
+        state.log_sink.failure_marker.unlink(missing_ok=True)
         state.opa.close()
 
 
