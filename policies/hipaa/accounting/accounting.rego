@@ -29,7 +29,7 @@ accountable(basis_codes) if {
 accountable(basis_codes) if {
 	request.form != "deidentified"
 	"PART2_CONSENT" in basis_codes
-	not request.purpose in request.tpo
+	not input.purpose in request.tpo
 }
 
 # METADATA

@@ -102,6 +102,7 @@ _default_types := {"hipaa_authorization"}
 #   Every requested category is covered by a valid authorization of a type that stands for a
 #   164.508 authorization for it (rule P17): recipient, purpose and every category.
 authorized if {
+	count(_on_file) > 0
 	count(_categories) > 0
 	every category in _categories {
 		covered(object.get(_authorization_types, category, _default_types), category)

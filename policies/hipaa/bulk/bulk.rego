@@ -27,6 +27,6 @@ threshold := data.config.thresholds.bulk_record_count
 deny contains lib.deny(rego.metadata.chain(), {"record_count": request.record_count, "threshold": threshold}) if {
 	is_number(request.record_count)
 	request.record_count > threshold
-	request.purpose != "treatment"
+	input.purpose != "treatment"
 	not request.context_id("approval_id")
 }

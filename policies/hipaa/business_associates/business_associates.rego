@@ -19,7 +19,7 @@ recipient_types := {"business_associate", "hie", "community_organization"}
 # The registry entry of the recipient, when its kind matches the recipient type.
 entry := e if {
 	e := data.config.business_associates[request.recipient_id]
-	e.kind == request.recipient_type
+	e.kind == input.recipient.type
 }
 
 # METADATA
@@ -44,8 +44,8 @@ baa_covers(purpose) if {
 #   citation: 45 CFR 164.502(e), 164.504(e)
 #   summary: Disclosure to a business associate under a BAA in force that covers this purpose.
 permit contains lib.permit(rego.metadata.chain(), {"business_associate_id": request.recipient_id}) if {
-	request.recipient_type in recipient_types
-	baa_covers(request.purpose)
+	input.recipient.type in recipient_types
+	baa_covers(input.purpose)
 }
 
 # METADATA
@@ -62,8 +62,8 @@ permit contains lib.permit(rego.metadata.chain(), {"business_associate_id": requ
 #     code: EXECUTE_BAA
 #     message: Execute (or renew) a business associate agreement covering this purpose.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.recipient_type in {"business_associate", "hie"}
-	not baa_covers(request.purpose)
+	input.recipient.type in {"business_associate", "hie"}
+	not baa_covers(input.purpose)
 	not _hie_treatment
 }
 
@@ -84,24 +84,24 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     code: OBTAIN_PATIENT_AUTHORIZATION
 #     message: Obtain the patient's written authorization for this disclosure (45 CFR 164.508).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.recipient_type == "community_organization"
-	request.purpose in request.tpo
-	not baa_covers(request.purpose)
+	input.recipient.type == "community_organization"
+	input.purpose in request.tpo
+	not baa_covers(input.purpose)
 	not authorizations.authorized
 	not community_treatment_floor
 }
 
 # The deployer chose the HIPAA floor for treatment disclosures to community organizations.
 community_treatment_floor if {
-	request.recipient_type == "community_organization"
-	request.purpose == "treatment"
+	input.recipient.type == "community_organization"
+	input.purpose == "treatment"
 	data.config.options.community_treatment_disclosures == "hipaa_floor"
 }
 
 # A treatment disclosure to an HIE with a participation agreement on file (P1).
 _hie_treatment if {
-	request.recipient_type == "hie"
-	request.purpose == "treatment"
+	input.recipient.type == "hie"
+	input.purpose == "treatment"
 	hie_agreement
 }
 
@@ -112,5 +112,5 @@ hie_agreement if {
 	agreement := data.config.hie_agreements[request.recipient_id]
 	agreement.status == "active"
 	request.in_force(agreement)
-	request.purpose in agreement.purposes
+	input.purpose in agreement.purposes
 }

@@ -99,5 +99,5 @@ deny contains lib.deny(rego.metadata.chain(), {"elements": sort(lds_direct_ident
 
 _lds_request if {
 	request.form == "limited_data_set"
-	request.purpose in lds_purposes
+	input.purpose in lds_purposes
 }

@@ -6,14 +6,16 @@ package hipaa.lib
 #   A deny item {"reason": {code, citation, message, rule, ...}, "requirement": {code, message, rule}}
 #   from the calling rule's METADATA. The requirement comes from `custom.requirement`
 #   ({code, message}) and is absent when the rule names none.
-deny(chain, extra) := {"reason": result(chain, extra), "requirement": _requirement(chain)} if {
-	chain[0].annotations.custom.requirement
-} else := {"reason": result(chain, extra)}
+deny(chain, extra) := _deny(chain[0].annotations.custom, extra)
 
-_requirement(chain) := {
-	"code": chain[0].annotations.custom.requirement.code,
-	"message": chain[0].annotations.custom.requirement.message,
-	"rule": chain[0].annotations.custom.rule,
+_deny(custom, extra) := {"reason": item(custom, extra), "requirement": _requirement(custom)} if {
+	custom.requirement
+} else := {"reason": item(custom, extra)}
+
+_requirement(custom) := {
+	"code": custom.requirement.code,
+	"message": custom.requirement.message,
+	"rule": custom.rule,
 }
 
 # METADATA
@@ -22,21 +24,18 @@ _requirement(chain) := {
 #   A permit item {"basis": {code, citation, summary, rule}, "obligations": {...}} from the calling
 #   rule's METADATA. Obligations come from `custom.obligations` (a list of {code, message}); each
 #   carries the rule id and citation plus the code-specific fields of `obligation_fields`.
-permit(chain, extra) := {
-	"basis": basis(chain, extra),
-	"obligations": {obligation(chain, o) | some o in object.get(chain[0].annotations.custom, "obligations", [])},
+permit(chain, extra) := _permit(chain[0].annotations.custom, extra)
+
+_permit(custom, extra) := {
+	"basis": object.union(
+		{"code": custom.code, "citation": custom.citation, "summary": custom.summary, "rule": custom.rule},
+		extra,
+	),
+	"obligations": {_obligation(custom, o) | some o in object.get(custom, "obligations", [])},
 }
 
-# METADATA
-# title: obligation
-# description: One obligation {code, message, rule, citation, ...fields} named in a rule's METADATA.
-obligation(chain, spec) := object.union(
-	{
-		"code": spec.code,
-		"message": spec.message,
-		"rule": chain[0].annotations.custom.rule,
-		"citation": chain[0].annotations.custom.citation,
-	},
+_obligation(custom, spec) := object.union(
+	{"code": spec.code, "message": spec.message, "rule": custom.rule, "citation": custom.citation},
 	object.get(obligation_fields, spec.code, {}),
 )
 

@@ -13,25 +13,34 @@ package hipaa.lib
 #   {code, citation, message, rule} from the METADATA custom block of the rule
 #   that calls it (pass rego.metadata.chain()), merged with rule-specific fields
 #   (which may override, e.g. a state's own citation).
-result(chain, extra) := object.union(
-	{
-		"code": chain[0].annotations.custom.code,
-		"citation": chain[0].annotations.custom.citation,
-		"message": chain[0].annotations.custom.message,
-		"rule": chain[0].annotations.custom.rule,
-	},
-	extra,
-)
+result(chain, extra) := item(chain[0].annotations.custom, extra)
 
 # METADATA
 # title: basis
 # description: A basis item {code, citation, summary, rule} from the calling rule's METADATA.
 basis(chain, extra) := object.union(
 	{
-		"code": chain[0].annotations.custom.code,
-		"citation": chain[0].annotations.custom.citation,
-		"summary": chain[0].annotations.custom.summary,
-		"rule": chain[0].annotations.custom.rule,
+		"code": custom.code,
+		"citation": custom.citation,
+		"summary": custom.summary,
+		"rule": custom.rule,
+	},
+	extra,
+) if {
+	custom := chain[0].annotations.custom
+}
+
+# METADATA
+# title: item
+# description: |
+#   {code, citation, message, rule} from a rule's METADATA `custom` block, merged with `extra`.
+#   Reads the block once (each read of a metadata chain is comparatively costly).
+item(custom, extra) := object.union(
+	{
+		"code": custom.code,
+		"citation": custom.citation,
+		"message": custom.message,
+		"rule": custom.rule,
 	},
 	extra,
 )

@@ -14,13 +14,13 @@ import data.hipaa.request
 
 # Treatment (or an emergency) by a health care provider: the recipient types of P1 that are providers.
 _provider_treatment if {
-	request.purpose in {"treatment", "medical_emergency"}
-	request.recipient_type in {"provider", "first_responder"}
+	input.purpose in {"treatment", "medical_emergency"}
+	input.recipient.type in {"provider", "first_responder"}
 }
 
 _provider_treatment if {
-	request.purpose == "treatment"
-	request.recipient_type == "hie"
+	input.purpose == "treatment"
+	input.recipient.type == "hie"
 }
 
 # METADATA
@@ -32,7 +32,7 @@ else := true
 
 _exempt(_) if _provider_treatment
 
-_exempt(_) if request.purpose in {"individual_access", "required_by_law", "hhs_compliance"}
+_exempt(_) if input.purpose in {"individual_access", "required_by_law", "hhs_compliance"}
 
 _exempt(_) if request.form == "deidentified"
 
@@ -42,7 +42,7 @@ _exempt(basis_codes) if basis_codes == {"PATIENT_AUTHORIZATION"}
 # disaster-relief purposes map to their own narrow views).
 view contains element if {
 	some role in input.requester.roles
-	view_name := data.config.roles.roles[role].purposes[request.purpose]
+	view_name := data.config.roles.roles[role].purposes[input.purpose]
 	some element in data.config.roles.views[view_name]
 	not _excluded_by_form(element)
 }
@@ -68,19 +68,25 @@ _excluded_by_form(element) if {
 # description: The minimum_necessary object of the decision for an allowed disclosure with these basis codes.
 evaluate(basis_codes) := {
 	"applies": true,
-	"permitted_elements": sort(_permitted(view)),
+	"permitted_elements": sort(_permitted_in_view),
 	"withheld_elements": sort(request.elements - view),
 } if {
 	applies(basis_codes)
 } else := {
 	"applies": false,
-	"permitted_elements": sort(_permitted(catalog)),
+	"permitted_elements": _unrestricted,
 	"withheld_elements": [],
 }
 
-_permitted(allowed) := request.elements & allowed if count(request.elements) > 0
+# Requested elements the view allows, or the whole view when nothing was requested.
+_permitted_in_view := request.elements & view if count(request.elements) > 0
 
-else := allowed
+else := view
+
+# Where the standard does not apply: what was requested, or the whole catalog (read only then).
+_unrestricted := sort(request.elements) if count(request.elements) > 0
+
+else := sort(catalog)
 
 # METADATA
 # title: M Minimum necessary

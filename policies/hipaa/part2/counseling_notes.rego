@@ -12,22 +12,22 @@ counseling_notes_apply if {
 }
 
 counseling_notes_exception if {
-	request.purpose == "treatment"
-	request.recipient_type == "workforce"
+	input.purpose == "treatment"
+	input.recipient.type == "workforce"
 	request.context("originator")
 }
 
 counseling_notes_exception if {
-	request.purpose == "training"
+	input.purpose == "training"
 	request.context("supervised_training")
 }
 
 counseling_notes_exception if {
-	request.purpose == "legal_defense"
+	input.purpose == "legal_defense"
 	request.context("legal_action_by_patient")
 }
 
-counseling_notes_exception if request.purpose in {"required_by_law", "health_oversight"}
+counseling_notes_exception if input.purpose in {"required_by_law", "health_oversight"}
 
 counseling_notes_consented if {
 	counseling_notes_apply

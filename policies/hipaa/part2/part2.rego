@@ -40,7 +40,7 @@ applies if {
 	request.form != "deidentified"
 }
 
-_proceeding if request.purpose in {"judicial_proceeding", "law_enforcement"}
+_proceeding if input.purpose in {"judicial_proceeding", "law_enforcement"}
 
 _against_patient if {
 	_proceeding
@@ -53,8 +53,8 @@ _order_and_subpoena if {
 }
 
 _emergency if {
-	request.purpose == "medical_emergency"
-	request.recipient_type in {"provider", "first_responder"}
+	input.purpose == "medical_emergency"
+	input.recipient.type in {"provider", "first_responder"}
 }
 
 # The consent types that can carry this disclosure (2.31, 2.33; proceedings: 2.31(d), 2.64).
@@ -62,7 +62,7 @@ default consent_types := {"part2_consent"}
 
 consent_types := {"part2_proceedings_consent"} if _against_patient
 
-consent_types := {"part2_tpo_consent", "part2_consent"} if request.purpose in request.tpo
+consent_types := {"part2_tpo_consent", "part2_consent"} if input.purpose in request.tpo
 
 consented if authorizations.covered(consent_types, "substance_use_disorder")
 

@@ -31,7 +31,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if authorizations.authoriz
 #     code: OBTAIN_PATIENT_AUTHORIZATION
 #     message: Obtain the patient's written authorization for this marketing or sale (45 CFR 164.508(a)(3)-(4)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.purpose in {"marketing", "sale_of_phi"}
+	input.purpose in {"marketing", "sale_of_phi"}
 	request.form != "deidentified"
 	not authorizations.authorized
 }

@@ -61,8 +61,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #     - code: DOCUMENT_RATIONALE
 #       message: Record the disaster relief purpose of the disclosure.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "disaster_relief"
-	request.recipient_type == "disaster_relief_organization"
+	input.purpose == "disaster_relief"
+	input.recipient.type == "disaster_relief_organization"
 }
 
 # METADATA
@@ -124,8 +124,8 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 }
 
 _family_request if {
-	request.purpose == "family_involvement"
-	request.recipient_type in family_recipients
+	input.purpose == "family_involvement"
+	input.recipient.type in family_recipients
 }
 
 _involved if {

@@ -16,8 +16,8 @@ import data.hipaa.request
 #   citation: 45 CFR 164.502(a)(1)(i), 164.524, 164.502(g)
 #   summary: Disclosure to the individual (or a personal representative) under the right of access.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "individual_access"
-	request.recipient_type in {"patient", "personal_representative"}
+	input.purpose == "individual_access"
+	input.recipient.type in {"patient", "personal_representative"}
 	not _minor_care_barred
 }
 
@@ -36,8 +36,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 deny contains lib.deny(rego.metadata.chain(), {}) if _minor_care_barred
 
 _minor_care_barred if {
-	request.purpose == "individual_access"
-	request.recipient_type == "personal_representative"
+	input.purpose == "individual_access"
+	input.recipient.type == "personal_representative"
 	is_number(input.patient.age)
 	input.patient.age < 18
 	request.patient("minor_consented_care")

@@ -26,9 +26,9 @@ threat_recipients := {"first_responder", "law_enforcement", "at_risk_person", "p
 #     - code: POST_EVENT_REVIEW
 #       message: Review the disclosure after the event.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "serious_threat"
+	input.purpose == "serious_threat"
 	request.context("serious_imminent_threat")
-	request.recipient_type in threat_recipients
+	input.recipient.type in threat_recipients
 }
 
 # METADATA
@@ -39,7 +39,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   code: REQUIRED_BY_LAW
 #   citation: 45 CFR 164.512(a)
 #   summary: Disclosure required by law, limited to its requirements.
-permit contains lib.permit(rego.metadata.chain(), {}) if request.purpose == "required_by_law"
+permit contains lib.permit(rego.metadata.chain(), {}) if input.purpose == "required_by_law"
 
 # METADATA
 # title: P11 Public health
@@ -50,8 +50,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if request.purpose == "req
 #   citation: 45 CFR 164.512(b)
 #   summary: Disclosure to a public health authority for public health activities.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "public_health"
-	request.recipient_type == "public_health_authority"
+	input.purpose == "public_health"
+	input.recipient.type == "public_health_authority"
 }
 
 # METADATA
@@ -63,8 +63,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.512(d)
 #   summary: Disclosure to a health oversight agency for oversight activities.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "health_oversight"
-	request.recipient_type == "health_oversight_agency"
+	input.purpose == "health_oversight"
+	input.recipient.type == "health_oversight_agency"
 }
 
 # METADATA
@@ -78,7 +78,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.512(e)
 #   summary: Disclosure in a judicial or administrative proceeding under an order or a subpoena with assurances.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "judicial_proceeding"
+	input.purpose == "judicial_proceeding"
 	_court_recipient
 	_judicial_authority
 }
@@ -92,8 +92,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.512(f)(1)(ii)
 #   summary: Disclosure to law enforcement as required by a court order or subpoena.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "law_enforcement"
-	request.recipient_type == "law_enforcement"
+	input.purpose == "law_enforcement"
+	input.recipient.type == "law_enforcement"
 	_legal_process
 }
 
@@ -106,8 +106,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.512(g)(1)
 #   summary: Disclosure to a coroner or medical examiner for their duties.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "coroner_medical_examiner"
-	request.recipient_type == "coroner_medical_examiner"
+	input.purpose == "coroner_medical_examiner"
+	input.recipient.type == "coroner_medical_examiner"
 }
 
 # METADATA
@@ -119,8 +119,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.502(a)(2)(ii)
 #   summary: Disclosure required by the Secretary to investigate or determine compliance.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "hhs_compliance"
-	request.recipient_type == "hhs"
+	input.purpose == "hhs_compliance"
+	input.recipient.type == "hhs"
 }
 
 # METADATA
@@ -132,8 +132,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.512(i)(1)(i)
 #   summary: Disclosure for research under an IRB or privacy board waiver of authorization.
 permit contains lib.permit(rego.metadata.chain(), {"irb_waiver_id": input.context.irb_waiver_id}) if {
-	request.purpose == "research"
-	request.recipient_type == "researcher"
+	input.purpose == "research"
+	input.recipient.type == "researcher"
 	request.context_id("irb_waiver_id")
 }
 
@@ -146,7 +146,7 @@ permit contains lib.permit(rego.metadata.chain(), {"irb_waiver_id": input.contex
 #   citation: 45 CFR 164.512(j)(1)(i)
 #   message: A serious-threat disclosure needs a serious and imminent threat to health or safety.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.purpose == "serious_threat"
+	input.purpose == "serious_threat"
 	not request.context("serious_imminent_threat")
 }
 
@@ -162,7 +162,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     code: OBTAIN_COURT_ORDER
 #     message: Obtain a court order (or a subpoena with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.purpose == "judicial_proceeding"
+	input.purpose == "judicial_proceeding"
 	_court_recipient
 	not _judicial_authority
 }
@@ -179,12 +179,12 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     code: OBTAIN_COURT_ORDER
 #     message: Obtain a court order, court-ordered warrant or subpoena (45 CFR 164.512(f)(1)(ii)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	request.purpose == "law_enforcement"
-	request.recipient_type == "law_enforcement"
+	input.purpose == "law_enforcement"
+	input.recipient.type == "law_enforcement"
 	not _legal_process
 }
 
-_court_recipient if request.recipient_type in {"court", "other"}
+_court_recipient if input.recipient.type in {"court", "other"}
 
 _judicial_authority if request.context("court_order")
 

@@ -9,7 +9,6 @@ package hipaa.permissions
 
 import data.hipaa.business_associates
 import data.hipaa.lib
-import data.hipaa.request
 
 # METADATA
 # title: P1 Treatment by a provider or EMS
@@ -20,8 +19,8 @@ import data.hipaa.request
 #   citation: 45 CFR 164.506(c)(1)-(2)
 #   summary: Disclosure to a health care provider (or EMS) for its treatment of the patient.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose in {"treatment", "medical_emergency"}
-	request.recipient_type in {"provider", "first_responder"}
+	input.purpose in {"treatment", "medical_emergency"}
+	input.recipient.type in {"provider", "first_responder"}
 }
 
 # METADATA
@@ -33,8 +32,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.506(c)(1)-(2)
 #   summary: Disclosure through a health information exchange, under its participation agreement, for treatment.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "treatment"
-	request.recipient_type == "hie"
+	input.purpose == "treatment"
+	input.recipient.type == "hie"
 	business_associates.hie_agreement
 }
 
@@ -49,8 +48,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.506(c)(1)
 #   summary: Use by the covered entity's workforce for its own treatment of the patient.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "treatment"
-	request.recipient_type == "workforce"
+	input.purpose == "treatment"
+	input.recipient.type == "workforce"
 }
 
 # METADATA
@@ -77,7 +76,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if business_associates.com
 #     - code: DOCUMENT_RATIONALE
 #       message: Record why this information is needed for payment.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "payment"
+	input.purpose == "payment"
 	_payment_recipient
 }
 
@@ -93,7 +92,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #     - code: DOCUMENT_RATIONALE
 #       message: Record the operations activity this information is needed for.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "health_care_operations"
+	input.purpose == "health_care_operations"
 	_operations_recipient
 }
 
@@ -106,8 +105,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.501 (health care operations), 164.506(c)(1)
 #   summary: Use for the entity's own training programs (health care operations).
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.purpose == "training"
-	request.recipient_type == "workforce"
+	input.purpose == "training"
+	input.recipient.type == "workforce"
 }
 
 # METADATA
@@ -118,21 +117,21 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   code: HEALTH_CARE_OPERATIONS
 #   citation: 45 CFR 164.501 (health care operations), 164.506(c)(1)
 #   summary: Arranging for legal services for the entity (health care operations).
-permit contains lib.permit(rego.metadata.chain(), {}) if request.purpose == "legal_defense"
+permit contains lib.permit(rego.metadata.chain(), {}) if input.purpose == "legal_defense"
 
-_payment_recipient if request.recipient_type in {"health_plan", "provider"}
+_payment_recipient if input.recipient.type in {"health_plan", "provider"}
 
 # The person responsible for the bill, for the entity's own payment.
-_payment_recipient if request.recipient_type in {"family", "caregiver", "personal_representative", "other"}
+_payment_recipient if input.recipient.type in {"family", "caregiver", "personal_representative", "other"}
 
 _payment_recipient if {
-	request.recipient_type in {"business_associate", "hie"}
+	input.recipient.type in {"business_associate", "hie"}
 	business_associates.baa_covers("payment")
 }
 
-_operations_recipient if request.recipient_type in {"health_plan", "provider", "workforce"}
+_operations_recipient if input.recipient.type in {"health_plan", "provider", "workforce"}
 
 _operations_recipient if {
-	request.recipient_type in {"business_associate", "hie"}
+	input.recipient.type in {"business_associate", "hie"}
 	business_associates.baa_covers("health_care_operations")
 }

@@ -17,25 +17,25 @@ applies if {
 
 # The exceptions of 164.508(a)(2)(i)-(ii) and 164.512(j)(1)(i), by purpose.
 exception if {
-	request.purpose == "treatment"
-	request.recipient_type == "workforce"
+	input.purpose == "treatment"
+	input.recipient.type == "workforce"
 	request.context("originator")
 }
 
 exception if {
-	request.purpose == "training"
+	input.purpose == "training"
 	request.context("supervised_training")
 }
 
 exception if {
-	request.purpose == "legal_defense"
+	input.purpose == "legal_defense"
 	request.context("legal_action_by_patient")
 }
 
-exception if request.purpose in {"hhs_compliance", "required_by_law", "health_oversight", "coroner_medical_examiner"}
+exception if input.purpose in {"hhs_compliance", "required_by_law", "health_oversight", "coroner_medical_examiner"}
 
 exception if {
-	request.purpose == "serious_threat"
+	input.purpose == "serious_threat"
 	request.context("serious_imminent_threat")
 }
 

@@ -20,8 +20,8 @@ agreed_exempt_purposes := {
 # Restrictions that match this disclosure.
 matching contains restriction if {
 	some restriction in object.get(input, ["patient", "restrictions"], [])
-	request.recipient_type in restriction.recipient_types
-	request.purpose in restriction.purposes
+	input.recipient.type in restriction.recipient_types
+	input.purpose in restriction.purposes
 	_category_matches(restriction)
 	_binds(restriction)
 }
@@ -35,12 +35,12 @@ _category_matches(restriction) if {
 
 _binds(restriction) if {
 	restriction.reason == "paid_in_full"
-	request.purpose != "required_by_law"
+	input.purpose != "required_by_law"
 }
 
 _binds(restriction) if {
 	restriction.reason == "agreed"
-	not request.purpose in agreed_exempt_purposes
+	not input.purpose in agreed_exempt_purposes
 }
 
 # METADATA

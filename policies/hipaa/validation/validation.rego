@@ -39,9 +39,30 @@ forms := {"identified", "limited_data_set", "deidentified"}
 #   code: INVALID_INPUT
 #   citation: hipaa-gate decision API §3 (request); rules.md (malformed input never allows)
 #   message: The request is incomplete or malformed; it is denied.
-reasons contains lib.result(rego.metadata.chain(), {"details": sort(problems)}) if count(problems) > 0
+reasons contains lib.result(rego.metadata.chain(), {"details": sort(problems)}) if invalid
 
-invalid if count(problems) > 0
+# A well-formed request passes every check in one body (the common case, kept cheap); only a
+# malformed one has its problems listed.
+invalid if not _well_formed
+
+_well_formed if {
+	_is_object_input
+	_valid_now
+	_valid_user_id
+	_valid_roles
+	_valid_mfa
+	_valid_patient_id
+	_valid_patient_state
+	_valid_restrictions
+	_valid_recipient_type
+	_valid_purpose
+	_valid_categories
+	_valid_elements
+	_valid_form
+	_valid_record_count
+	_valid_authorizations
+	_valid_context
+}
 
 # Each check is a positive helper rule negated here: `not f(input.x)` would be undefined (not
 # true) when input.x is missing, so a missing field must reach `not` through a rule.
