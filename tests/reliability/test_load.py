@@ -17,7 +17,7 @@ from . import harness
 
 pytestmark = pytest.mark.integration
 
-REQUESTS = 480
+REQUESTS = 400
 CLIENTS = 32
 WORKERS = 3
 
