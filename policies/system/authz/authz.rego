@@ -17,12 +17,17 @@ queryable_paths := {
 
 default allow := false
 
+# Query parameters such as explain, metrics, instrument or provenance would expose
+# evaluation internals and policy text: the shim never sends any, so none are allowed.
 allow if {
 	input.method == "POST"
 	input.path in queryable_paths
+	count(input.params) == 0
 }
 
+# Health, optionally with ?bundles (the bundles have been activated).
 allow if {
 	input.method == "GET"
 	input.path == ["health"]
+	object.keys(input.params) in {set(), {"bundles"}}
 }

@@ -3,15 +3,15 @@ package system.authz_test
 import data.system.authz
 
 test_allow_decision_query if {
-	authz.allow with input as {"method": "POST", "path": ["v1", "data", "hipaa", "decision"]}
+	authz.allow with input as {"method": "POST", "path": ["v1", "data", "hipaa", "decision"], "params": {}}
 }
 
 test_allow_breach_plan_query if {
-	authz.allow with input as {"method": "POST", "path": ["v1", "data", "hipaa", "breach", "plan"]}
+	authz.allow with input as {"method": "POST", "path": ["v1", "data", "hipaa", "breach", "plan"], "params": {}}
 }
 
 test_allow_health if {
-	authz.allow with input as {"method": "GET", "path": ["health"]}
+	authz.allow with input as {"method": "GET", "path": ["health"], "params": {}}
 }
 
 test_deny_policy_write if {
@@ -45,4 +45,28 @@ test_deny_config_and_status if {
 
 test_deny_missing_input if {
 	not authz.allow with input as {}
+}
+
+test_allow_health_bundles if {
+	authz.allow with input as {"method": "GET", "path": ["health"], "params": {"bundles": [""]}}
+}
+
+test_deny_health_plugins if {
+	not authz.allow with input as {"method": "GET", "path": ["health"], "params": {"plugins": [""]}}
+}
+
+test_deny_decision_query_with_explain if {
+	not authz.allow with input as {
+		"method": "POST",
+		"path": ["v1", "data", "hipaa", "decision"],
+		"params": {"explain": ["full"]},
+	}
+}
+
+test_deny_decision_query_with_provenance if {
+	not authz.allow with input as {
+		"method": "POST",
+		"path": ["v1", "data", "hipaa", "decision"],
+		"params": {"provenance": ["true"]},
+	}
 }
