@@ -28,4 +28,5 @@ ENV HIPAA_GATE_BIND=0.0.0.0:8000 \
     HIPAA_GATE_DECISION_LOG=/var/log/hipaa-gate/decisions.jsonl
 
 EXPOSE 8000
-CMD ["gunicorn", "--config", "/app/gunicorn.conf.py", "service.wsgi:app"]
+# gunicorn.conf.py names the app (service:create_app()) and reads HIPAA_GATE_* settings.
+CMD ["gunicorn", "--config", "/app/gunicorn.conf.py"]
