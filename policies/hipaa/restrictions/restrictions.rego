@@ -49,7 +49,7 @@ _binds(restriction) if {
 # custom:
 #   rule: C5
 #   code: PATIENT_RESTRICTION
-#   citation: 45 CFR 164.522(a)(1)(vi), 164.522(a)(1)(iii)
+#   citation: 45 CFR 164.522(a)(1)(iii), (a)(1)(v), (a)(1)(vi)
 #   message: A restriction the patient requested applies to this recipient, purpose and information.
 deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort({r.reason | some r in matching})}) if {
 	count(matching) > 0

@@ -39,7 +39,10 @@ forms := {"identified", "limited_data_set", "deidentified"}
 #   code: INVALID_INPUT
 #   citation: hipaa-gate decision API §3 (request); rules.md (malformed input never allows)
 #   message: The request is incomplete or malformed; it is denied.
-reasons contains lib.result(rego.metadata.chain(), {"details": sort(problems)}) if invalid
+reasons contains lib.result(rego.metadata.chain(), {"details": _details}) if invalid
+
+# The problems ordered by path.
+_details := [{"path": pair[0], "message": pair[1]} | some pair in sort([[p.path, p.message] | some p in problems])]
 
 # A well-formed request passes every check in one body (the common case, kept cheap); only a
 # malformed one has its problems listed.
