@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -177,6 +178,31 @@ def test_readiness_reports_a_full_decision_log(stack_factory):
     status, text = _readyz(stack)
     assert status == 503, text
     assert "log" in text.lower(), text
+
+
+def test_a_partial_record_write_leaves_no_fragment_in_the_log(stack_factory):
+    """The disk fills in the middle of a record (here: a file-size limit put on the worker, so
+    write(2) stores only part of the line). The request is denied with the fixed 503, and the
+    fragment must not stay in the file, where it would fuse with the next record into a line
+    that is not JSON (losing that decision's record too)."""
+    stack = stack_factory(workers=1, threads=1, pipe_output=True)
+    first = harness.decide(stack.url, harness.valid_request(0, stack.secrets))
+    assert first.status == 200
+    size = stack.decision_log.stat().st_size
+    workers = [p for p in stack.shim.child_pids() if p != stack.shim.proc.pid]
+    assert len(workers) == 1
+    _soft, hard = resource.prlimit(workers[0], resource.RLIMIT_FSIZE)
+    resource.prlimit(workers[0], resource.RLIMIT_FSIZE, (size + 300, hard))
+    try:
+        cut = harness.decide(stack.url, harness.valid_request(0, stack.secrets))
+    finally:
+        resource.prlimit(workers[0], resource.RLIMIT_FSIZE, (hard, hard))
+    assert cut.status == 503, (cut.status, cut.payload)
+    assert cut.code == "decision_log_unavailable"
+    after = harness.decide(stack.url, harness.valid_request(0, stack.secrets))
+    assert after.status == 200
+    records = _records_by_request(stack)  # every line complete JSON
+    assert sorted(records) == sorted([first.request_id, after.request_id])
 
 
 def test_decision_log_directory_removed_denies_until_it_is_back(stack_factory, tmp_path):
