@@ -106,7 +106,7 @@ def profile(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path, limit
         loc = entry.get("location", {})
         rows.append(
             {
-                "location": f"{str(loc.get('file', '?')).lstrip('/')}:{loc.get('row', '?')}",
+                "location": f"{_display(str(loc.get('file', '?')))}:{loc.get('row', '?')}",
                 "total_time_us": entry["total_time_ns_stats"]["median"] / 1000,
                 "num_eval": entry.get("num_eval", 0),
                 "num_redo": entry.get("num_redo", 0),
@@ -151,6 +151,12 @@ def package_costs(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path)
             }
         )
     return sorted(costs, key=lambda c: c["median_us"], reverse=True)
+
+
+def _display(name: str) -> str:
+    """A bundle file name relative to the repo (opa build records absolute paths)."""
+    prefix = str(REPO) + "/"
+    return name[len(prefix) :] if name.startswith(prefix) else name.lstrip("/")
 
 
 def _source_line(loc: dict) -> str:

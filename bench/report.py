@@ -204,36 +204,7 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         if "error" in prof:
             w(f"py-spy could not sample the workers: {prof['error']}\n")
         else:
-            total = max(1, prof["busy_samples"])
-            w(
-                "An extra closed-loop attack on the shim (`fsync=always`, not part of the figures "
-                "above) while `py-spy record --subprocesses --nonblocking --rate 100` sampled "
-                f"gunicorn and its workers: {prof['busy_samples']} busy samples (threads serving "
-                f"a request), {prof['idle_samples']} idle (waiting for work). Shares are of the "
-                "busy samples; a thread blocked in a system call (fsync, a socket read, a lock) "
-                "counts as busy.\n"
-            )
-            w(
-                _table(
-                    ["where the time is spent (leaf frame)", "share"],
-                    [[f"`{name}`", f"{n / total:.1%}"] for name, n in prof["self"]],
-                )
-            )
-            w("")
-            w(
-                _table(
-                    ["library (leaf frame)", "share"],
-                    [[f"`{name}`", f"{n / total:.1%}"] for name, n in prof["libraries"]],
-                )
-            )
-            w("")
-            w(
-                _table(
-                    ["shim function (inclusive)", "share"],
-                    [[f"`{name}`", f"{n / total:.1%}"] for name, n in prof["service_inclusive"]],
-                )
-            )
-            w("")
+            _profile_section(w, prof)
     w("## Resident memory after the load (/proc)\n")
     shims = load["shims"]
     mem_rows = [["OPA", f"{load['opa_rss_mb']:.1f}", f"{load['opa_pss_mb']:.1f}"]]
@@ -276,3 +247,47 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
     w("## Raw figures\n")
     w("```json\n" + json.dumps(figures, indent=2, sort_keys=True) + "\n```\n")
     return "\n".join(out)
+
+
+PROFILE_VIEWS = {
+    "wall": (
+        "Wall time: every thread that is serving a request, including threads blocked in a "
+        "system call (fsync, a socket read, waiting for a lock). Shows where a request waits."
+    ),
+    "cpu": (
+        "CPU time: only the thread holding the GIL (`py-spy --gil`). Shows what the workers' "
+        "CPU is spent on, i.e. what limits throughput."
+    ),
+}
+
+
+def _profile_section(w, prof: dict) -> None:
+    w(
+        "Extra closed-loop attacks on the shim (`fsync=always`, not part of the figures above) "
+        "while `py-spy record --subprocesses --nonblocking --rate 100` sampled gunicorn and its "
+        "workers. Shares are of the busy samples (idle threads waiting for work excluded).\n"
+    )
+    for view, summary in prof.items():
+        total = max(1, summary["busy_samples"])
+        w(f"**{view}** — {PROFILE_VIEWS[view]} {summary['busy_samples']} busy samples.\n")
+        w(
+            _table(
+                ["leaf frame", "share"],
+                [[f"`{name}`", f"{n / total:.1%}"] for name, n in summary["self"]],
+            )
+        )
+        w("")
+        w(
+            _table(
+                ["library (leaf frame)", "share"],
+                [[f"`{name}`", f"{n / total:.1%}"] for name, n in summary["libraries"]],
+            )
+        )
+        w("")
+        w(
+            _table(
+                ["shim function (inclusive)", "share"],
+                [[f"`{name}`", f"{n / total:.1%}"] for name, n in summary["service_inclusive"]],
+            )
+        )
+        w("")

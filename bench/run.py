@@ -154,19 +154,22 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
 
 
 def profile_shim(args, shim, shim_targets, watched, workdir: Path, attack) -> dict:
-    """An extra, unmeasured closed-loop attack while py-spy samples the workers."""
+    """Extra, unmeasured closed-loop attacks while py-spy samples the workers (wall, then CPU)."""
     duration = min(args.duration, 10)
-    raw = workdir / "shim-profile.txt"
-    try:
-        spy = shim_profile.record(shim.process.pid, duration + 1, raw)
-    except FileNotFoundError as exc:
-        return {"error": str(exc)}
-    time.sleep(0.5)
-    attack("shim-always-profiled", "shim", "closed", shim_targets, watched, 0, duration)
-    output, _ = spy.communicate(timeout=60)
-    if spy.returncode != 0 or not raw.is_file():
-        return {"error": output.decode(errors="replace")[-500:]}
-    return shim_profile.summarize(raw.read_text(encoding="utf-8"))
+    profiles: dict = {}
+    for view, gil in (("wall", False), ("cpu", True)):
+        raw = workdir / f"shim-profile-{view}.txt"
+        try:
+            spy = shim_profile.record(shim.process.pid, duration + 1, raw, gil=gil)
+        except FileNotFoundError as exc:
+            return {"error": str(exc)}
+        time.sleep(0.5)
+        attack(f"shim-always-profiled-{view}", "shim", "closed", shim_targets, watched, 0, duration)
+        output, _ = spy.communicate(timeout=60)
+        if spy.returncode != 0 or not raw.is_file():
+            return {"error": output.decode(errors="replace")[-500:]}
+        profiles[view] = shim_profile.summarize(raw.read_text(encoding="utf-8"))
+    return profiles
 
 
 def headline(eval_summary: dict, load: dict) -> dict:

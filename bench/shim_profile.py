@@ -24,8 +24,12 @@ def py_spy() -> str | None:
     return str(found) if found.is_file() else shutil.which("py-spy")
 
 
-def record(pid: int, duration_s: int, output: Path) -> subprocess.Popen[bytes]:
-    """Start sampling gunicorn `pid` and its workers (returns at once; wait on the process)."""
+def record(pid: int, duration_s: int, output: Path, *, gil: bool) -> subprocess.Popen[bytes]:
+    """Start sampling gunicorn `pid` and its workers (returns at once; wait on the process).
+
+    gil=False samples every thread that is not idle (wall time: includes threads blocked in
+    fsync, a lock or a socket read); gil=True only the thread holding the GIL (Python CPU time).
+    """
     binary = py_spy()
     if binary is None:
         raise FileNotFoundError("py-spy not installed (pip install -e '.[dev]')")
@@ -34,6 +38,8 @@ def record(pid: int, duration_s: int, output: Path) -> subprocess.Popen[bytes]:
         "--rate", "100", "--duration", str(duration_s), "--format", "raw",
         "--output", str(output),
     ]  # fmt: skip
+    if gil:
+        cmd.append("--gil")
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
