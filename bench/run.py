@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import shutil
 import sys
 import tempfile
@@ -33,6 +34,7 @@ from service.sidecar import build_bundle, opa_binary, policy_dir
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "policy_tests" / "scenarios"
+LAST_RUN = REPO / ".build" / "bench-last.pickle"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -59,6 +61,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-report", action="store_true", help="do not write the Markdown file")
+    parser.add_argument(
+        "--rerender",
+        action="store_true",
+        help="only write the report again from the last run's figures (.build/bench-last.pickle)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     return parser.parse_args(argv)
 
@@ -205,8 +212,18 @@ def headline(eval_summary: dict, load: dict) -> dict:
     return figures
 
 
+def write_report(output: Path, parts: tuple) -> None:
+    output.write_text(report.markdown(*parts), encoding="utf-8")
+    print(f"wrote {output}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.rerender:
+        parts = pickle.loads(LAST_RUN.read_bytes())  # noqa: S301 - our own file from the last run
+        write_report(args.output, parts)
+        print(json.dumps(parts[-2], sort_keys=True))
+        return 0
     started = time.monotonic()
     scenarios = fixtures.load(args.scenarios)
     opa_bin = opa_binary()
@@ -248,13 +265,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"target {'MET    ' if ok else 'NOT MET'} {target.description}: {value:g}")
         if not figures["all_requests_ok"]:
             print("WARNING: some requests failed; see the report", file=sys.stderr)
+        parts = (
+            context, evals, eval_summary, slowest, profile_rows, profile_metrics,
+            package_costs, load, figures, verdicts,
+        )  # fmt: skip
+        # Kept so the report's prose (bench/analysis.md) can be re-rendered without a new run.
+        LAST_RUN.write_bytes(pickle.dumps(parts))
         if not args.no_report:
-            text = report.markdown(
-                context, evals, eval_summary, slowest, profile_rows, profile_metrics,
-                package_costs, load, figures, verdicts,
-            )  # fmt: skip
-            args.output.write_text(text, encoding="utf-8")
-            print(f"wrote {args.output}")
+            write_report(args.output, parts)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(figures, sort_keys=True))
