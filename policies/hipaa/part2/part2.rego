@@ -75,6 +75,12 @@ _permitted_without_consent if {
 # (b) a bona fide medical emergency (2.51).
 _permitted_without_consent if _emergency
 
+# The patient's own access to their records needs no consent (42 CFR 2.23(a)).
+_permitted_without_consent if {
+	input.purpose == "individual_access"
+	input.recipient.type == "patient"
+}
+
 # METADATA
 # title: C2 Part 2 consent
 # description: |

@@ -178,3 +178,17 @@ test_allow_c3_exceptions if {
 		d.allow == true
 	}
 }
+
+test_allow_c2_patient_access_needs_no_consent if {
+	d := data.hipaa.decision with input as _sud({"purpose": "individual_access", "recipient": {"type": "patient"}})
+	d.allow == true
+	not "PART2_REDISCLOSURE_NOTICE" in fx.codes(d)
+}
+
+test_deny_c2_personal_representative_access_needs_consent if {
+	d := data.hipaa.decision with input as _sud({
+		"purpose": "individual_access",
+		"recipient": {"type": "personal_representative"},
+	})
+	"PART2_CONSENT_REQUIRED" in fx.codes(d)
+}
