@@ -144,8 +144,11 @@ class Soak:
         kinds = [k for k, _, _ in MIX]
         weights = [w for _, w, _ in MIX]
         session = requests.Session()
+        previous: int | None = None  # status of the previous answer on this keep-alive session
         while not self.stop.is_set():
             res = self.one(session, rng, rng.choices(kinds, weights)[0])
+            res["previous_status"] = previous
+            previous = res["status"]
             with self.lock:
                 self.results.append(res)
 
@@ -281,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     overload_503 = 0  # OPA slower than the read timeout under load: fail-closed, not a fault
     for r in soak.results:
         if r["status"] is None:
-            problems.append(f"{r['kind']}: no answer ({r.get('error')})")
+            after = r.get("previous_status")
+            problems.append(f"{r['kind']}: no answer after a {after} ({r.get('error')})")
         elif r.get("bad_body"):
             problems.append(f"{r['kind']}: error body not in contract shape: {r['bad_body']}")
         elif r["status"] != expected[r["kind"]]:
@@ -351,6 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         "decisions_allowed": sum(1 for r in answered if r.get("allow")),
         "decisions_503": sum(1 for r in answered if r["status"] == 503),
         "policy_503_outside_outages": overload_503,
+        "no_answer": sum(1 for r in soak.results if r["status"] is None),
+        "no_answer_by_previous_status": dict(
+            Counter(
+                str(r.get("previous_status")) for r in soak.results if r["status"] is None
+            ).most_common()
+        ),
         "log_lines": len(log.lines),
         "log_missing": len(missing),
         "log_duplicates": len(dup_rids) + len(dup_ids),
