@@ -207,12 +207,21 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
             _profile_section(w, prof)
     w("## Resident memory after the load (/proc)\n")
     shims = load["shims"]
-    mem_rows = [["OPA", f"{load['opa_rss_mb']:.1f}", f"{load['opa_pss_mb']:.1f}"]]
+    mem_rows = [
+        [
+            "OPA",
+            f"{load['opa_rss_mb_at_start']:.1f}",
+            f"{load['opa_rss_mb']:.1f}",
+            f"{load['opa_pss_mb']:.1f}",
+        ]
+    ]
     for fsync, s in shims.items():
-        for i, (rss, pss) in enumerate(zip(s["worker_rss_mb"], s["worker_pss_mb"], strict=True)):
-            mem_rows.append([f"shim worker {i + 1} (fsync={fsync})", f"{rss:.1f}", f"{pss:.1f}"])
-        mem_rows.append([f"gunicorn master (fsync={fsync})", f"{s['master_rss_mb']:.1f}", ""])
-    w(_table(["process", "VmRSS MB", "PSS MB"], mem_rows))
+        rows = zip(s["worker_rss_mb_at_start"], s["worker_rss_mb"], s["worker_pss_mb"], strict=True)
+        for i, (start, rss, pss) in enumerate(rows):
+            name = f"shim worker {i + 1} (fsync={fsync})"
+            mem_rows.append([name, f"{start:.1f}", f"{rss:.1f}", f"{pss:.1f}"])
+        mem_rows.append([f"gunicorn master (fsync={fsync})", "", f"{s['master_rss_mb']:.1f}", ""])
+    w(_table(["process", "VmRSS MB at start", "VmRSS MB after load", "PSS MB after"], mem_rows))
     w(
         "\nVmRSS counts pages shared with the gunicorn master (copy-on-write after fork) in full "
         "for every worker; PSS divides them among the sharers. The target is checked on VmRSS."

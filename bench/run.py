@@ -120,6 +120,9 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
                 {**json_header, "Authorization": f"Bearer {shim.token}"},
             )
             check_mix(direct_url, shim, direct_bodies, shim_bodies, names)
+            rss_at_start = [stack.rss_mb(p) for p in shim.worker_pids()]
+            if fsync == "always":
+                out["opa_rss_mb_at_start"] = stack.rss_mb(opa.process.pid)
             watched = {
                 "opa": [opa.process.pid],
                 "shim_workers": shim.worker_pids(),
@@ -149,6 +152,7 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
             workers = shim.worker_pids()
             out["shims"][fsync] = {
                 "worker_rss_mb": [stack.rss_mb(p) for p in workers],
+                "worker_rss_mb_at_start": rss_at_start,
                 "worker_pss_mb": [stack.pss_mb(p) for p in workers],
                 "master_rss_mb": stack.rss_mb(shim.process.pid),
                 "decision_log_lines": sum(1 for _ in shim.decision_log.open("rb")),
