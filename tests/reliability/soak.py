@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import threading
@@ -64,7 +65,7 @@ class Soak:
         self.rng_seed = seed
         self.lock = threading.Lock()
         self.results: list[dict] = []
-        self.opa_down: list[list[float]] = []  # [killed_at, back_at]
+        self.opa_down: list[list[float]] = []  # [killed, restart spawned, ready again]
         self.stop = threading.Event()
 
     # ------------------------------------------------------------------ traffic
@@ -152,40 +153,48 @@ class Soak:
             with self.lock:
                 self.results.append(res)
 
-    def chaos(self, every: float) -> None:
-        while not self.stop.wait(every):
-            self.stack.opa.kill()
-            down = [time.monotonic(), float("inf")]
-            with self.lock:
-                self.opa_down.append(down)
-            if self.stop.wait(2.0):
-                pass
-            self.stack.restart_opa()
-            down[1] = time.monotonic()
-
     def run(self, kill_every: float) -> float:
+        """Clients in threads; OPA is killed and restarted from this (the main) thread, because
+        service.sidecar asks the kernel to SIGTERM OPA when the thread that started it ends."""
         threads = [threading.Thread(target=self.client, args=(i,)) for i in range(self.clients)]
-        if kill_every > 0:
-            threads.append(threading.Thread(target=self.chaos, args=(kill_every,)))
         started = time.monotonic()
+        next_kill = started + kill_every if kill_every > 0 else float("inf")
+        down: list[float] | None = None
         for t in threads:
             t.start()
         try:
             while time.monotonic() - started < self.seconds:
-                time.sleep(0.5)
+                now = time.monotonic()
+                if down is None and now >= next_kill:
+                    self.stack.opa.kill()
+                    down = [time.monotonic(), float("inf"), float("inf")]
+                    with self.lock:
+                        self.opa_down.append(down)
+                elif down is not None and now >= down[0] + 2.0:
+                    down[1] = time.monotonic()  # nothing listens on OPA's port before this
+                    self.stack.restart_opa()
+                    down[2] = time.monotonic()
+                    next_kill = down[2] + kill_every
+                    down = None
+                time.sleep(0.1)
         finally:
             self.stop.set()
             for t in threads:
                 t.join(timeout=120)
+            if down is not None:  # the run ended during an outage: bring OPA back for the books
+                down[1] = time.monotonic()
+                self.stack.restart_opa()
+                down[2] = time.monotonic()
         return time.monotonic() - started
 
     # ------------------------------------------------------------------ accounting
     def overlaps_outage(self, r: dict) -> bool:
-        # A request that started before OPA came back (plus the shim's connect timeout).
-        return any(r["t0"] <= back + 1.0 and r["t1"] >= killed for killed, back in self.opa_down)
+        """The request overlapped [kill, OPA ready again + the shim's connect timeout]."""
+        return any(r["t0"] <= back + 1.0 and r["t1"] >= killed for killed, _, back in self.opa_down)
 
-    def started_while_down(self, r: dict) -> bool:
-        return any(killed < r["t0"] < back for killed, back in self.opa_down)
+    def surely_without_opa(self, r: dict) -> bool:
+        """Started after the kill and answered before a new OPA was even spawned."""
+        return any(killed < r["t0"] and r["t1"] < spawn for killed, spawn, _ in self.opa_down)
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -297,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                 problems.append(f"{r['kind']}: status {r['status']} (expected {want})")
             elif not soak.overlaps_outage(r):
                 overload_503 += 1
-        if r["kind"] == "decide" and r.get("allow") and soak.started_while_down(r):
+        if r["kind"] == "decide" and r.get("allow") and soak.surely_without_opa(r):
             problems.append(f"decide: ALLOW while OPA was down ({r['rid']})")
 
     # The books: one complete JSON line per answered decision.
@@ -325,11 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     resp_ids = [r["decision_id"] for r in results if r.get("decision_id")]
     if harness.duplicates(resp_ids):
         problems.append("decision_id repeated across responses")
-    # /metrics saw every POST to decide (all workers aggregated).
+    # /metrics counted every answered POST to decide (all workers aggregated).
+    posts = ("decide", "invalid_request", "invalid_json", "wrong_media_type", "too_large")
     decide_posts = sum(
-        n
-        for k, n in by_kind.items()
-        if k in ("decide", "invalid_request", "invalid_json", "wrong_media_type", "too_large")
+        1 for r in soak.results if r["kind"] in posts and r["status"] is not None
     ) + len(warm)
     counted = metric_total(metrics_text, "hipaa_gate_requests_total", endpoint="decide")
     if counted != decide_posts:
@@ -355,6 +363,14 @@ def main(argv: list[str] | None = None) -> int:
         "decisions_allowed": sum(1 for r in answered if r.get("allow")),
         "decisions_503": sum(1 for r in answered if r["status"] == 503),
         "policy_503_outside_outages": overload_503,
+        # Allowed although started after a kill: legitimate only if answered by the new OPA.
+        "allows_started_in_outage": sum(
+            1
+            for r in soak.results
+            if r["kind"] == "decide"
+            and r.get("allow")
+            and any(killed < r["t0"] < back for killed, _, back in soak.opa_down)
+        ),
         "no_answer": sum(1 for r in soak.results if r["status"] is None),
         "no_answer_by_previous_status": dict(
             Counter(
@@ -372,10 +388,13 @@ def main(argv: list[str] | None = None) -> int:
         },
         "rss_kib_before": rss_before,
         "rss_kib_after": rss_after,
-        "problems": problems[:50],
+        "problem_summary": dict(
+            Counter(re.sub(r" ?\(.*\)|rel-[0-9a-f-]+", "", p) for p in problems).most_common()
+        ),
+        "problems": problems[:20],
         "problem_count": len(problems),
     }
-    print(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2, ensure_ascii=False))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     print("soak:", "OK" if not problems else f"FAILED ({len(problems)} problems)")
