@@ -44,27 +44,42 @@ reasons contains lib.result(rego.metadata.chain(), {"details": _details}) if inv
 # The problems ordered by path.
 _details := [{"path": pair[0], "message": pair[1]} | some pair in sort([[p.path, p.message] | some p in problems])]
 
-# A well-formed request passes every check in one body (the common case, kept cheap); only a
-# malformed one has its problems listed.
-invalid if not _well_formed
+# The fast path: the shim sends every field with its default filled in, and such a request passes
+# these checks in one body. Anything else (a missing optional field included) is judged by
+# `problems`, which applies the contract's defaults. The fast path is never laxer than `problems`.
+invalid if {
+	not _well_formed
+	count(problems) > 0
+}
 
 _well_formed if {
-	_is_object_input
-	_valid_now
-	_valid_user_id
-	_valid_roles
-	_valid_mfa
-	_valid_patient_id
-	_valid_patient_state
-	_valid_restrictions
-	_valid_recipient_type
-	_valid_purpose
-	_valid_categories
-	_valid_elements
-	_valid_form
-	_valid_record_count
-	_valid_authorizations
-	_valid_context
+	is_object(input)
+	is_number(time.parse_rfc3339_ns(input.now))
+	is_string(input.requester.user_id)
+	input.requester.user_id != ""
+	is_array(input.requester.roles)
+	count(input.requester.roles) > 0
+	count([r | some r in input.requester.roles; not _non_empty_string(r)]) == 0
+	is_boolean(input.requester.mfa)
+	is_string(input.patient.id)
+	input.patient.id != ""
+	is_string(input.patient.state)
+	input.patient.state != ""
+	is_array(input.patient.restrictions)
+	count([r | some r in input.patient.restrictions; not is_object(r)]) == 0
+	input.recipient.type in recipient_types
+	input.purpose in purposes
+	is_array(input.data.categories)
+	count(input.data.categories) > 0
+	count({c | some c in input.data.categories} - categories) == 0
+	is_array(input.data.elements)
+	count([e | some e in input.data.elements; not data.config.elements[e]]) == 0
+	input.data.form in forms
+	is_number(input.data.record_count)
+	input.data.record_count >= 0
+	is_array(input.authorizations)
+	count([a | some a in input.authorizations; not is_object(a)]) == 0
+	is_object(input.context)
 }
 
 # Each check is a positive helper rule negated here: `not f(input.x)` would be undefined (not
