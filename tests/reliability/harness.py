@@ -453,10 +453,11 @@ class Shim:
         return self.proc.wait(timeout=timeout)
 
     def stop(self) -> None:
+        """Quick shutdown (gunicorn's SIGINT); graceful SIGTERM is what the fault tests test."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signal.SIGINT)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=30)
         # Whatever is left in the session (stray workers): kill it, never leave processes behind.

@@ -391,14 +391,17 @@ def test_development_mode_starts_without_a_key_and_says_so(tmp_path, rel_bundle)
             "HIPAA_GATE_DEV_MODE": "1",
         },
     )
+    sink = harness.Secrets()
     try:
         shim.start(wait="/readyz")
-        o = harness.decide(shim.url, harness.valid_request(0))
+        o = harness.decide(shim.url, harness.valid_request(0, sink))
         assert o.status == 200
     finally:
         shim.stop()
         opa.stop()
     assert "development_patient_ref_key" in shim.output()
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert harness.scan_for_secrets(files, sorted(sink.patient_ids)) == []
 
 
 # ------------------------------------------------------------------------------ banners
