@@ -174,9 +174,16 @@ def profile_shim(args, shim, shim_targets, watched, workdir: Path, attack) -> di
             spy = shim_profile.record(shim.process.pid, duration + 1, raw, gil=gil)
         except FileNotFoundError as exc:
             return {"error": str(exc)}
-        time.sleep(0.5)
-        attack(f"shim-always-profiled-{view}", "shim", "closed", shim_targets, watched, 0, duration)
-        output, _ = spy.communicate(timeout=60)
+        try:
+            time.sleep(0.5)
+            attack(
+                f"shim-always-profiled-{view}", "shim", "closed", shim_targets, watched, 0, duration
+            )
+            output, _ = spy.communicate(timeout=60)
+        finally:
+            if spy.poll() is None:
+                spy.kill()
+                spy.wait()
         if spy.returncode != 0 or not raw.is_file():
             return {"error": output.decode(errors="replace")[-500:]}
         profiles[view] = shim_profile.summarize(raw.read_text(encoding="utf-8"))

@@ -61,6 +61,7 @@ class Shim:
             stdout=self._stdout,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         last = "no answer"
@@ -100,6 +101,14 @@ class Shim:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """SIGTERM the gunicorn master if the benchmark dies without stopping it (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def start_opa(bundle: Path, revision: str, workdir: Path) -> OpaSidecar:
