@@ -70,6 +70,10 @@ def test_concurrent_load_every_decision_logged_exactly_once(stack_factory, rel_b
     on_stdout = [r["decision_id"] for r in harness.decision_records_in(stdout)]
     assert not harness.duplicates(on_stdout)
     assert set(on_stdout) == set(decision_ids)
+    # OPA's own log is JSON lines too, and carries no request bodies.
+    opa_lines = stack.opa.log_path.read_text().splitlines()
+    assert opa_lines
+    assert all(_is_json(line) for line in opa_lines)
 
 
 def _is_json(line: str) -> bool:
