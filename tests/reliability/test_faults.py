@@ -205,6 +205,32 @@ def test_a_partial_record_write_leaves_no_fragment_in_the_log(stack_factory):
     assert sorted(records) == sorted([first.request_id, after.request_id])
 
 
+def test_full_disk_under_the_log_and_stdout_is_still_a_503(stack_factory):
+    """`hipaa-gate serve >> /var/log/hipaa-gate.out` with the decision log on the same disk: when
+    that disk is full, writing the record fails and so does every diagnostic line on stdout.
+    The answer must still be the contract's 503 `decision_log_unavailable` (a failed diagnostic
+    write must not turn it into a 500). Here stdout goes to a file, as the harness captures it,
+    and a file-size limit at the log's current size makes both writes fail."""
+    stack = stack_factory(workers=1, threads=1)
+    first = harness.decide(stack.url, harness.valid_request(0, stack.secrets))
+    assert first.status == 200
+    size = stack.decision_log.stat().st_size
+    workers = [p for p in stack.shim.child_pids() if p != stack.shim.proc.pid]
+    assert len(workers) == 1
+    assert stack.shim.stdout_path.stat().st_size > size  # stdout is past the limit as well
+    _soft, hard = resource.prlimit(workers[0], resource.RLIMIT_FSIZE)
+    resource.prlimit(workers[0], resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        bodies = [harness.valid_request(0, stack.secrets) for _ in range(3)]
+        full = [harness.decide(stack.url, body) for body in bodies]
+    finally:
+        resource.prlimit(workers[0], resource.RLIMIT_FSIZE, (hard, hard))
+    _assert_fail_closed(full, "decision_log_unavailable")
+    after = harness.decide(stack.url, harness.valid_request(0, stack.secrets))
+    assert after.status == 200
+    assert sorted(_records_by_request(stack)) == sorted([first.request_id, after.request_id])
+
+
 def test_decision_log_directory_removed_denies_until_it_is_back(stack_factory, tmp_path):
     logdir = tmp_path / "logdir"
     logdir.mkdir()
