@@ -155,7 +155,9 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
     w(
         "`opa bench` of each `data.hipaa.<package>` document alone, same input, warm. A "
         "package's time includes the packages it reads (most read `hipaa.request`), so the rows "
-        "overlap and do not sum to the decision's time.\n"
+        "overlap and do not sum to the decision's time; and it evaluates every rule of the "
+        "package, which the decision may not need, so a row is an upper bound on what that "
+        "package adds to a decision.\n"
     )
     w(
         _table(
