@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+import json
 import re
 from pathlib import Path
 
@@ -119,6 +120,10 @@ def test_shim_runs_gunicorn_with_the_repos_config(containers):
     assert factory == "create_app()"
     assert callable(module.create_app)
     assert gunicorn_config.worker_class == "gthread"
+    # ...and it is exactly what the image runs by default.
+    cmd = re.search(r"^CMD\s+(\[.*\])\s*$", (REPO / "Dockerfile").read_text(), re.MULTILINE)
+    assert cmd, "Dockerfile has no exec-form CMD"
+    assert command == json.loads(cmd.group(1))
 
 
 def test_opa_runs_with_the_sidecar_launchers_hardened_flags(containers, pod):
