@@ -4,11 +4,9 @@
 #   The facts of the OPA input every rule family reads, with the contract's defaults applied
 #   (decision-api.md §3), so that a missing optional field behaves like its default and a
 #   wrong type never matches a permission. hipaa.validation rejects malformed input first.
+#   Rules compare input.purpose and input.recipient.type directly (OPA indexes `==` on input
+#   refs, so rule families that cannot match are skipped).
 package hipaa.request
-
-purpose := input.purpose
-
-recipient_type := input.recipient.type
 
 recipient_id := input.recipient.id
 
