@@ -547,6 +547,9 @@ def start_stack(
     if opa_url is None:
         opa.start()
     shim_env = {
+        # Generous: on a loaded 2-core machine OPA can take longer than the 0.5 s default, and
+        # only the timeout tests (which set their own) are about timeouts.
+        "HIPAA_GATE_OPA_READ_TIMEOUT": "10",
         "HIPAA_GATE_OPA_URL": opa_url or opa.url,
         "HIPAA_GATE_DECISION_LOG": str(log),
         "HIPAA_GATE_PATIENT_REF_KEY": sec.hmac_key,

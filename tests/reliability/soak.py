@@ -235,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--kill-opa-every", type=float, default=0.0, help="SIGKILL OPA every S seconds (0: never)"
     )
+    ap.add_argument(
+        "--opa-read-timeout",
+        type=float,
+        default=0.5,
+        help="HIPAA_GATE_OPA_READ_TIMEOUT for the shim (default 0.5, the service's default)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = ap.parse_args(argv)
@@ -248,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         bundle,
         workers=args.workers,
         threads=args.threads,
-        env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        env={
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "HIPAA_GATE_OPA_READ_TIMEOUT": str(args.opa_read_timeout),
+        },
     )
     problems: list[str] = []
     try:

@@ -53,13 +53,14 @@ def test_opa_killed_during_load_fails_closed_and_recovers(stack_factory):
     stack = stack_factory(workers=2, threads=4)
     with harness.LoadThread(stack.url, clients=8, sink=stack.secrets) as load:
         harness.wait_for(lambda: load.count() >= 60, 60, what="load before the kill")
-        stack.opa.kill()
+        kill_sent = time.monotonic()
+        stack.opa.kill()  # SIGKILL and reap
         killed_at = time.monotonic()
         at_kill = load.count()
         harness.wait_for(lambda: load.count() >= at_kill + 60, 60, what="load after the kill")
     during = list(load.outcomes)
 
-    before = [o for o in during if o.finished < killed_at]
+    before = [o for o in during if o.finished < kill_sent]
     assert before, "no request completed before the kill"
     assert all(o.status == 200 for o in before), [o for o in before if o.status != 200][:3]
     assert all(o.allowed for o in before), "the treatment stream should be allowed while OPA runs"
@@ -344,11 +345,14 @@ def test_serve_sigterm_under_load_stops_gunicorn_then_opa_cleanly(tmp_path):
     tree: set[int] = set()
     try:
         shim.start(wait="/readyz", timeout=90)
+        # OPA, the gunicorn master and both workers (the second may still be booting).
+        harness.wait_for(
+            lambda: len(harness.descendants(shim.proc.pid)) >= 4, 60, what="serve's processes"
+        )
         tree = harness.descendants(shim.proc.pid)
         commands = {p: Path(f"/proc/{p}/cmdline").read_bytes() for p in tree}
         opa_pids = [p for p, cmd in commands.items() if b"--server" in cmd]
         assert len(opa_pids) == 1
-        assert len(tree) >= 4  # OPA, gunicorn master, two workers
         # Everything serve started listens on exactly the two configured loopback sockets.
         assert harness.listening_sockets(tree | {shim.proc.pid}) == {
             ("127.0.0.1", shim.port),
