@@ -42,7 +42,7 @@ tools: ## go install the pinned OPA and Regal unless a matching binary is alread
 	  echo "installing opa $(OPA_VERSION) (first build takes minutes)"; \
 	  GOBIN=$(GOBIN) go install $(OPA_MODULE)@$(OPA_VERSION); \
 	fi
-	@$(OPA) version | head -1
+	@$(OPA) version | sed -n 1p
 	@if [ "$$(go version -m $(REGAL) 2>/dev/null | awk '$$1=="mod" {print $$3}')" != "$(REGAL_VERSION)" ]; then \
 	  echo "installing regal $(REGAL_VERSION) (first build takes minutes)"; \
 	  tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
