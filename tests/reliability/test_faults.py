@@ -134,7 +134,7 @@ def test_hung_opa_answers_503_within_the_timeout_budget(stack_factory):
 
 
 def test_frozen_opa_sigstop_fails_closed_then_recovers(stack_factory):
-    read_s = 1.0
+    read_s = 2.0  # long enough for a loaded machine before the freeze, short enough to wait out
     stack = stack_factory(env={"HIPAA_GATE_OPA_READ_TIMEOUT": str(read_s)})
     first = harness.decide(stack.url, harness.valid_request(0, stack.secrets))
     assert first.status == 200
