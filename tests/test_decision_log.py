@@ -98,3 +98,57 @@ def test_a_503_record_carries_the_failure_and_never_allows():
     assert record["reasons"] == ["decision_log_unavailable"]
     assert "p-test-0002" not in json.dumps(record)
     assert opa_input["patient"]["id"] == "p-test-0002"  # the caller's input is not modified
+
+
+def test_fsync_failure_raises_marks_the_failure_and_leaks_no_descriptor(tmp_path, monkeypatch):
+    # The fsync runs after the locks are released, on a duplicate descriptor: a failing flush
+    # must still fail the write (the request then answers 503) and close that duplicate.
+    import errno
+
+    import pytest
+
+    from service import decision_log
+    from service.decision_log import DecisionLogError
+
+    path = tmp_path / "log.jsonl"
+    sink = DecisionLogFile(path, fsync=True, stdout=False)
+    sink.failure_marker = tmp_path / "marker"
+    sink.write_line('{"n": 1}')
+    open_fds = len(os.listdir("/proc/self/fd"))
+
+    def failing_fsync(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(decision_log.os, "fsync", failing_fsync)
+    with pytest.raises(DecisionLogError) as info:
+        sink.write_line('{"n": 2}')
+    assert info.value.errno == errno.EIO
+    assert sink.failure_marker.exists()
+    # Both the duplicate and the log's own descriptor are closed (reopened on the next write).
+    assert len(os.listdir("/proc/self/fd")) == open_fds - 1
+    assert sink.check_writable() is not None
+    monkeypatch.undo()
+    sink.write_line('{"n": 3}')  # reopened; a successful write clears the marker
+    assert not sink.failure_marker.exists()
+    assert path.read_text() == '{"n": 1}\n{"n": 2}\n{"n": 3}\n'
+    sink.close()
+
+
+def test_durable_writes_from_many_threads_land_once_each(tmp_path):
+    path = tmp_path / "log.jsonl"
+    sink = DecisionLogFile(path, fsync=True, stdout=False)
+
+    def write(worker: int) -> None:
+        for seq in range(40):
+            sink.write_line(json.dumps({"worker": worker, "seq": seq, "pad": "y" * 3000}))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert sorted((r["worker"], r["seq"]) for r in records) == [
+        (w, s) for w in range(8) for s in range(40)
+    ]
+    sink.close()
