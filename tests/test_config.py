@@ -107,17 +107,25 @@ def test_patient_ref_is_keyed_hmac_sha256():
         patient_ref("", "p-test-0001")
 
 
-def test_opa_client_session_settings():
+def test_opa_client_pool_settings():
     client = OpaClient(
         "https://opa.internal:8443", pool_size=7, ca_bundle="/etc/ca.pem", token="tok-opa-01"
     )
-    assert client.session.verify == "/etc/ca.pem"
-    assert client.session.headers["Authorization"] == "Bearer tok-opa-01"
-    assert client.session.trust_env is False
-    adapter = client.session.get_adapter("https://opa.internal:8443")
-    assert adapter._pool_maxsize == 7
-    assert adapter.max_retries.total == 0
+    pool = client.pool
+    assert (pool.scheme, pool.host, pool.port) == ("https", "opa.internal", 8443)
+    assert pool.ca_certs == "/etc/ca.pem"
+    assert pool.cert_reqs == "CERT_REQUIRED"
+    assert client.headers["Authorization"] == "Bearer tok-opa-01"
+    assert pool.pool.maxsize == 7
+    assert pool.retries is False
+    assert (pool.timeout.connect_timeout, pool.timeout.read_timeout) == (0.25, 0.5)
     assert client.timeout == (0.25, 0.5)
+    plain = OpaClient("http://127.0.0.1:8181/", connect_timeout=0.1, read_timeout=0.3)
+    assert (plain.pool.scheme, plain.pool.port, plain.prefix) == ("http", 8181, "")
+    assert "Authorization" not in plain.headers
+    assert (plain.pool.timeout.connect_timeout, plain.pool.timeout.read_timeout) == (0.1, 0.3)
+    with pytest.raises(ValueError, match="http"):
+        OpaClient("ftp://opa.internal")
 
 
 @pytest.fixture(scope="module")
