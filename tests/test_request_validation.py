@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from service.errors import RequestValidationError
-from service.opa_input import build_opa_input, load_element_catalog
+from service.opa_input import (
+    _details,
+    _validator,
+    build_opa_input,
+    inline_refs,
+    load_element_catalog,
+    load_schema,
+)
 from tests.conftest import request_body
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "policy_tests" / "scenarios"
 
 NOW = "2026-11-28T09:14:03Z"
 CATALOG = frozenset({"problem_list", "medications", "dob", "name"})
@@ -252,3 +264,53 @@ def test_the_real_element_catalog_is_read_from_the_policy_dir():
     assert details(body, elements=catalog) == [
         {"path": "/data/elements/1", "message": "unknown element"}
     ]
+
+
+def _errors(validator, body):
+    return sorted(
+        (list(e.absolute_path), e.validator, e.message, _details(e))
+        for e in validator.iter_errors(body)
+    )
+
+
+def _mutations(body):
+    yield body
+    yield {}
+    yield {**body, "purpose": "nope", "extra": 1}
+    yield {**body, "data": {"categories": [], "elements": ["x y", 3]}}
+    yield {**body, "requester": {**body["requester"], "roles": [], "mfa": "yes"}}
+    yield {**body, "patient": {"id": "", "state": "ZZ", "age": -1}}
+    yield {**body, "recipient": {"type": "provider", "id": None, "bogus": True}}
+    yield {k: v for k, v in body.items() if k != "purpose"}
+
+
+@pytest.mark.parametrize("schema", ["request.schema.json", "breach_plan.schema.json"])
+def test_inlined_refs_report_exactly_the_errors_of_the_schema_as_written(schema):
+    # The validator runs on the schema with its $refs inlined once at start-up (for speed);
+    # every scenario request and broken variants of it must get the same errors, paths and
+    # detail messages as validation against the schema as written.
+    as_written = Draft202012Validator(
+        load_schema(schema), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    inlined = _validator(schema)
+    assert "$ref" not in json.dumps(inlined.schema)
+    bodies = [json.loads(p.read_text())["request"] for p in sorted(SCENARIOS.glob("*.json"))]
+    assert len(bodies) > 50
+    compared = 0
+    for body in bodies:
+        for variant in _mutations(body):
+            expected = _errors(as_written, variant)
+            assert _errors(inlined, variant) == expected
+            compared += bool(expected)
+    assert compared > 100  # broken bodies were really compared, not only valid ones
+
+
+def test_recursive_or_clashing_refs_are_refused():
+    recursive = {"$defs": {"a": {"items": {"$ref": "#/$defs/a"}}}, "$ref": "#/$defs/a"}
+    with pytest.raises(ValueError, match="recursive"):
+        inline_refs(recursive, recursive)
+    root = {"$defs": {"a": {"type": "string"}}, "properties": {"x": {"$ref": "#/$defs/a"}}}
+    assert inline_refs(root, root) == {"properties": {"x": {"type": "string"}}}
+    clash = {"$defs": {"a": {"type": "string"}}, "$ref": "#/$defs/a", "type": "integer"}
+    with pytest.raises(ValueError, match="sibling"):
+        inline_refs(clash, clash)
