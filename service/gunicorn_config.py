@@ -34,8 +34,9 @@ limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
-# No client address or query string in the access log: paths carry no PHI, queries might.
-access_log_format = '{"method": "%(m)s", "path": "%(U)s", "status": "%(s)s", "bytes": "%(B)s", "duration_us": "%(D)s", "request_id": "%({x-request-id}o)s"}'  # noqa: E501
+# Access lines are JSON records rendered by service.logs.AccessLogger (method, path, status,
+# bytes, duration_us, request_id): no client address or query string (queries might carry PHI).
+logger_class = "service.logs.AccessLogger"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

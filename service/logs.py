@@ -145,3 +145,58 @@ def configure_logging(level: int = logging.INFO) -> None:
         # urllib3 logs retries and connection details at DEBUG/WARNING; keep it quiet.
         logging.getLogger("urllib3").setLevel(logging.ERROR)
         _configured = True
+
+
+_access_stamp = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
+
+
+def access_record(resp: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+    """One access-log record: the line ``JsonFormatter`` renders for gunicorn's access logger.
+
+    Field for field what the former JSON ``access_log_format`` produced (values as strings),
+    after the request's bound context (``request_id``, ``decision_id``); no client address and
+    no query string (paths carry no PHI, queries might).
+    """
+    status = resp.status
+    if isinstance(status, str):
+        status = status.split(None, 1)[0]
+    sent = getattr(resp, "sent", None)
+    request_id = "-"
+    for name, value in getattr(resp, "headers", None) or ():
+        if name.lower() == "x-request-id":
+            request_id = value
+    record: dict[str, Any] = {"event": "http_access", "logger": "gunicorn.access"}
+    record.update(structlog.contextvars.get_contextvars())
+    record["level"] = "info"
+    _access_stamp(None, "info", record)
+    record["method"] = environ.get("REQUEST_METHOD") or "-"
+    record["path"] = environ.get("PATH_INFO") or "-"
+    record["status"] = str(status)
+    record["bytes"] = "-" if sent is None else str(sent)
+    record["duration_us"] = str(request_time.seconds * 1_000_000 + request_time.microseconds)
+    record["request_id"] = request_id
+    return record
+
+
+try:  # gunicorn is absent where the package is only imported (the decide CLI in a slim env)
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # pragma: no cover
+    _GunicornLogger = object  # type: ignore[assignment,misc]
+
+
+class AccessLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+    """gunicorn's logger with an access log rendered directly as one JSON line.
+
+    gunicorn's own ``access`` builds a dict of every atom and every request and response header,
+    formats ``access_log_format`` with it and sends the text through ``logging`` and the
+    structlog ``ProcessorFormatter``, which parses it back from JSON: about a tenth of a worker's
+    CPU per decision. This writes the same record (``access_record``) with one ``json.dumps``.
+    """
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        if not self.cfg.accesslog:
+            return
+        try:
+            write_stdout(json.dumps(access_record(resp, environ, request_time)))
+        except Exception as exc:  # an access line never fails a request
+            self.error("access log line not written: %s", type(exc).__name__)

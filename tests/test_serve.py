@@ -189,6 +189,27 @@ def test_serve_runs_opa_and_gunicorn_and_stops_cleanly(served):
     everything = log_text + served.output()
     assert LEAK_ID not in everything
     assert '"path": "/v1/disclosures/decide"' in served.output()  # access log is JSON
+    access = [
+        json.loads(line)
+        for line in served.out_path.read_text().splitlines()
+        if '"http_access"' in line and '"/v1/disclosures/decide"' in line
+    ]
+    assert len(access) == 42  # 41 decisions and the 413, one line each
+    fields = ["method", "path", "status", "bytes", "duration_us", "request_id"]
+    for line in access:
+        assert line["logger"] == "gunicorn.access"
+        assert line["level"] == "info"
+        assert set(line) - {"decision_id"} == {"event", "logger", "level", "timestamp", *fields}
+        assert line["method"] == "POST"
+        assert line["duration_us"].isdigit()
+        assert line["bytes"].isdigit()
+        assert line["timestamp"].endswith("Z")
+    decided = {line["decision_id"]: line for line in access if line["status"] == "200"}
+    for answer in answers:
+        line = decided[answer.json()["decision_id"]]
+        assert line["request_id"] == answer.headers["X-Request-ID"] == answer.json()["request_id"]
+        assert line["bytes"] == str(len(answer.content))
+    assert [line["status"] for line in access].count("413") == 1
 
 
 def test_ctrl_c_stops_both(served):
