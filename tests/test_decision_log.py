@@ -152,3 +152,28 @@ def test_durable_writes_from_many_threads_land_once_each(tmp_path):
         (w, s) for w in range(8) for s in range(40)
     ]
     sink.close()
+
+
+def test_logged_input_replaces_the_patient_id_and_rationale_without_touching_the_input():
+    from service.decision_log import REDACTED, loggable_input
+
+    opa_input = {
+        "patient": {"id": "p-test-0003", "state": "CA", "restrictions": []},
+        "context": {"rationale": "free text", "court_order": False},
+        "data": {"categories": ["general"], "elements": ["medications"]},
+    }
+    before = json.dumps(opa_input, sort_keys=True)
+    logged = loggable_input(opa_input, "ref-0003")
+    assert logged["patient"] == {
+        "id": "ref-0003",
+        "state": "CA",
+        "restrictions": [],
+        "patient_ref": "ref-0003",
+    }
+    assert logged["context"] == {"rationale": REDACTED, "court_order": False}
+    assert logged["data"] == opa_input["data"]
+    assert "p-test-0003" not in json.dumps(logged)
+    assert "free text" not in json.dumps(logged)
+    assert json.dumps(opa_input, sort_keys=True) == before  # the input sent to OPA is unchanged
+    no_rationale = {"patient": {"id": "p-test-0003"}, "context": {"rationale": None}}
+    assert loggable_input(no_rationale, "r")["context"] == {"rationale": None}
