@@ -39,12 +39,27 @@ _exempt(_) if request.form == "deidentified"
 _exempt(basis_codes) if basis_codes == {"PATIENT_AUTHORIZATION"}
 
 # The element view of the requester's roles for the purpose (role catalog; family and
-# disaster-relief purposes map to their own narrow views).
+# disaster-relief purposes map to their own narrow views). Built only when nothing was named:
+# requested elements are checked one by one (`in_view`).
 view contains element if {
-	some role in input.requester.roles
-	view_name := data.config.roles.roles[role].purposes[input.purpose]
+	some view_name in _view_names
 	some element in data.config.roles.views[view_name]
 	not _excluded_by_form(element)
+}
+
+# The views of the requester's roles for the purpose (one object lookup per role).
+_view_names contains view_name if {
+	some role in input.requester.roles
+	view_name := data.config.roles.roles[role].purposes[input.purpose]
+}
+
+# METADATA
+# title: in_view
+# description: A requested element is in the view of some role of the requester and the form allows it.
+in_view(element) if {
+	not _excluded_by_form(element)
+	some view_name in _view_names
+	element in data.config.roles.views[view_name]
 }
 
 # Every catalog element the form allows (used where the standard does not apply and nothing was named).
@@ -66,22 +81,32 @@ _excluded_by_form(element) if {
 # METADATA
 # title: evaluate
 # description: The minimum_necessary object of the decision for an allowed disclosure with these basis codes.
-evaluate(basis_codes) := {
+evaluate(basis_codes) := _applying if applies(basis_codes)
+
+else := _not_applying
+
+_applying := {
 	"applies": true,
-	"permitted_elements": sort(_permitted_in_view),
-	"withheld_elements": sort(request.elements - view),
-} if {
-	applies(basis_codes)
-} else := {
+	"permitted_elements": sort(_permitted),
+	"withheld_elements": sort(_withheld),
+}
+
+_not_applying := {
 	"applies": false,
 	"permitted_elements": _unrestricted,
 	"withheld_elements": [],
 }
 
 # Requested elements the view allows, or the whole view when nothing was requested.
-_permitted_in_view := request.elements & view if count(request.elements) > 0
+_permitted := {e | some e in request.elements; in_view(e)} if count(request.elements) > 0
 
 else := view
+
+# Requested elements outside the view (none when nothing was requested).
+_withheld contains element if {
+	some element in request.elements
+	not in_view(element)
+}
 
 # Where the standard does not apply: what was requested, or the whole catalog (read only then).
 _unrestricted := sort(request.elements) if count(request.elements) > 0
