@@ -29,7 +29,7 @@ from service.errors import (
 )
 from service.logs import configure_logging
 from service.opa_client import OpaClient
-from service.opa_input import load_element_catalog, load_schema
+from service.opa_input import load_element_catalog, load_schema, prepare_validation
 from service.sidecar import PACKAGE_DIR
 
 log = structlog.get_logger("hipaa_gate")
@@ -105,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         expected_revision=cfg.get("POLICY_REVISION") or None,
     )
     app.extensions["hipaa_gate"] = state
+    prepare_validation()
     structlog.contextvars.clear_contextvars()
     if cfg["PATIENT_REF_KEY_IS_DEVELOPMENT"]:
         log.warning(

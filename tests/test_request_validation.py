@@ -17,6 +17,7 @@ from service.opa_input import (
     inline_refs,
     load_element_catalog,
     load_schema,
+    passes_fast_check,
 )
 from tests.conftest import request_body
 
@@ -314,3 +315,78 @@ def test_recursive_or_clashing_refs_are_refused():
     clash = {"$defs": {"a": {"type": "string"}}, "$ref": "#/$defs/a", "type": "integer"}
     with pytest.raises(ValueError, match="sibling"):
         inline_refs(clash, clash)
+
+
+ODD_VALUES = [
+    None, True, False, 0, 1, -1, 1.0, 2.5, 10**6, "", "x", "x\n", "*", "general", "treatment",
+    "provider", "2026-02-28", "2026-02-30", "2026-2-28", [], [1], ["general"],
+    ["general", "general"], ["x y"], {}, {"x": 1},
+]  # fmt: skip
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+def _replaced(body, path, value):
+    out = copy.deepcopy(body)
+    if not path:
+        return value
+    target = out
+    for part in path[:-1]:
+        target = target[part]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return out
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("schema", "scenario"),
+    [
+        ("request.schema.json", "bulk-operations-with-approval.json"),
+        ("request.schema.json", "ba-pending-vendor-authorization-does-not-replace-baa.json"),
+        ("request.schema.json", "agreed-restriction-yields-to-emergency.json"),
+        ("breach_plan.schema.json", None),
+    ],
+)
+def test_the_compiled_fast_check_never_accepts_what_jsonschema_rejects(schema, scenario):
+    # Valid bodies skip jsonschema when the compiled (fastjsonschema) check accepts them; a body
+    # it rejects is validated by jsonschema, whose errors are the API's. So the compiled check
+    # must never accept a body jsonschema would reject: every node of the body replaced by each
+    # odd value (and every key deleted), both checks compared.
+    if scenario:
+        body = json.loads((SCENARIOS / scenario).read_text())["request"]
+        body["context"] = {"approval_id": "appr-0001", "rationale": "r"}
+        body["patient"]["agrees"] = None
+    else:
+        body = {
+            "discovered_on": "2026-11-01",
+            "affected": {"CA": 600, "NY": 2},
+            "part2_records": False,
+        }
+    full = _validator(schema)
+    accepted = rejected = 0
+    for path in list(_paths(body)):
+        for value in [*ODD_VALUES, *([_DELETE] if path and isinstance(path[-1], str) else [])]:
+            variant = _replaced(body, path, value)
+            fast_ok = passes_fast_check(variant, schema)
+            full_ok = not any(True for _ in full.iter_errors(variant))
+            if fast_ok:
+                assert full_ok, (path, value)
+                accepted += 1
+            else:
+                rejected += 1  # jsonschema decides (and words the errors)
+    assert passes_fast_check(body, schema)
+    assert accepted > 10  # both outcomes really occurred
+    assert rejected > 100 if scenario else rejected > 10
