@@ -215,47 +215,43 @@ def validate_request(
 
 @cache
 def _root(schema: str) -> dict[str, Any]:
-    return load_schema(schema)
+    """The schema with its ``$ref``s inlined (the validator's), walked to fill in defaults."""
+    return _validator(schema).schema
 
 
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        ref = node["$ref"]
-        if not ref.startswith("#/"):
-            raise ValueError(f"only local $refs are supported: {ref}")
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target[part]
-        node = target
-    return node
+_IMMUTABLE = (str, int, float, bool, type(None))
 
 
-def _fill(node: dict[str, Any], value: Any, root: dict[str, Any]) -> Any:
-    node = _resolve(node, root)
-    if isinstance(value, dict) and "properties" in node:
+def _fill(node: dict[str, Any], value: Any) -> Any:
+    if isinstance(value, dict):
+        properties = node.get("properties")
+        if properties is None:
+            return value
         out = {}
-        for name, prop in node["properties"].items():
+        for name, prop in properties.items():
             if name in value:
-                out[name] = _fill(prop, value[name], root)
+                out[name] = _fill(prop, value[name])
             else:
-                default = _default(prop, root)
+                default = _default(prop)
                 if default is not _MISSING:
                     out[name] = default
         return out
-    if isinstance(value, list) and isinstance(node.get("items"), dict):
-        return [_fill(node["items"], item, root) for item in value]
+    if isinstance(value, list):
+        items = node.get("items")
+        if isinstance(items, dict):
+            return [_fill(items, item) for item in value]
     return value
 
 
 _MISSING = object()
 
 
-def _default(node: dict[str, Any], root: dict[str, Any]) -> Any:
-    node = _resolve(node, root)
+def _default(node: dict[str, Any]) -> Any:
     if "default" in node:
-        return copy.deepcopy(node["default"])
+        default = node["default"]
+        return default if isinstance(default, _IMMUTABLE) else copy.deepcopy(default)
     if node.get("type") == "object" and "properties" in node and not node.get("required"):
-        return _fill(node, {}, root)
+        return _fill(node, {})
     return _MISSING
 
 
@@ -272,8 +268,7 @@ def build_opa_input(
     """
     catalog = _default_catalog() if elements is _MISSING else elements
     validate_request(body, elements=catalog)  # type: ignore[arg-type]
-    root = _root(REQUEST_SCHEMA)
-    opa_input = _fill(root, body, root)
+    opa_input = _fill(_root(REQUEST_SCHEMA), body)
     opa_input.pop("now", None)
     data = opa_input["data"]
     if "part2_program" not in data:
