@@ -13,7 +13,17 @@ package hipaa.lib
 #   {code, citation, message, rule} from the METADATA custom block of the rule
 #   that calls it (pass rego.metadata.chain()), merged with rule-specific fields
 #   (which may override, e.g. a state's own citation).
-result(chain, extra) := item(chain[0].annotations.custom, extra)
+result(chain, extra) := object.union(
+	{
+		"code": custom.code,
+		"citation": custom.citation,
+		"message": custom.message,
+		"rule": custom.rule,
+	},
+	extra,
+) if {
+	custom := chain[0].annotations.custom
+}
 
 # METADATA
 # title: basis
@@ -29,18 +39,3 @@ basis(chain, extra) := object.union(
 ) if {
 	custom := chain[0].annotations.custom
 }
-
-# METADATA
-# title: item
-# description: |
-#   {code, citation, message, rule} from a rule's METADATA `custom` block, merged with `extra`.
-#   Reads the block once (each read of a metadata chain is comparatively costly).
-item(custom, extra) := object.union(
-	{
-		"code": custom.code,
-		"citation": custom.citation,
-		"message": custom.message,
-		"rule": custom.rule,
-	},
-	extra,
-)
