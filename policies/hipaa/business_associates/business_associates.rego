@@ -13,9 +13,6 @@ import data.hipaa.authorizations
 import data.hipaa.lib
 import data.hipaa.request
 
-# Recipient types that reach this rule family.
-recipient_types := {"business_associate", "hie", "community_organization"}
-
 # The registry entry of the recipient, when its kind matches the recipient type.
 entry := e if {
 	e := data.config.business_associates[request.recipient_id]
@@ -44,7 +41,7 @@ baa_covers(purpose) if {
 #   citation: 45 CFR 164.502(e), 164.504(e)
 #   summary: Disclosure to a business associate under a BAA in force that covers this purpose.
 permit contains lib.permit(rego.metadata.chain(), {"business_associate_id": request.recipient_id}) if {
-	input.recipient.type in recipient_types
+	input.recipient.type in {"business_associate", "hie", "community_organization"}
 	baa_covers(input.purpose)
 }
 

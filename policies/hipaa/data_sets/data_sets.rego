@@ -32,7 +32,7 @@ lds_direct_identifiers contains e if {
 #   citation: 45 CFR 164.514(a)-(b), 164.502(d)(2)
 #   summary: De-identified information (Safe Harbor) is not protected health information.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	request.form == "deidentified"
+	input.data.form == "deidentified"
 	count(safe_harbor_identifiers) == 0
 }
 
@@ -50,6 +50,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #     - code: DATA_USE_AGREEMENT_TERMS
 #       message: The recipient must use and disclose the data only as the data use agreement permits.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.data.form == "limited_data_set"
 	_lds_request
 	request.context_id("data_use_agreement_id")
 	count(lds_direct_identifiers) == 0
@@ -64,7 +65,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.514(b)(2)
 #   message: De-identified data may not include Safe Harbor identifiers.
 deny contains lib.deny(rego.metadata.chain(), {"elements": sort(safe_harbor_identifiers)}) if {
-	request.form == "deidentified"
+	input.data.form == "deidentified"
 	count(safe_harbor_identifiers) > 0
 }
 
@@ -80,6 +81,7 @@ deny contains lib.deny(rego.metadata.chain(), {"elements": sort(safe_harbor_iden
 #     code: EXECUTE_DATA_USE_AGREEMENT
 #     message: Execute a data use agreement with the recipient (45 CFR 164.514(e)(4)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.data.form == "limited_data_set"
 	_lds_request
 	not request.context_id("data_use_agreement_id")
 }
@@ -93,7 +95,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.514(e)(2)
 #   message: A limited data set may not include direct identifiers.
 deny contains lib.deny(rego.metadata.chain(), {"elements": sort(lds_direct_identifiers)}) if {
-	request.form == "limited_data_set"
+	input.data.form == "limited_data_set"
 	count(lds_direct_identifiers) > 0
 }
 

@@ -17,6 +17,6 @@ import data.hipaa.request
 #   citation: 45 CFR 164.502(a)(5)(i); Genetic Information Nondiscrimination Act of 2008
 #   message: Genetic information may not be used or disclosed for underwriting.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	"genetic" in request.categories
+	"genetic" in input.data.categories
 	request.context("underwriting")
 }

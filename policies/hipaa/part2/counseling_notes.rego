@@ -43,7 +43,10 @@ counseling_notes_consented if {
 #   code: PART2_CONSENT
 #   citation: 42 CFR 2.31(b)
 #   summary: SUD counseling notes disclosed under a consent specific to them.
-permit contains lib.permit(rego.metadata.chain(), {}) if counseling_notes_consented
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	"sud_counseling_notes" in input.data.categories # indexed: OPA skips this rule otherwise
+	counseling_notes_consented
+}
 
 # METADATA
 # title: C3 Counseling notes consent required
@@ -57,6 +60,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if counseling_notes_consen
 #     code: OBTAIN_PART2_CONSENT
 #     message: Obtain the patient's consent for SUD counseling notes alone (42 CFR 2.31(b)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	"sud_counseling_notes" in input.data.categories # indexed: OPA skips this rule otherwise
 	counseling_notes_apply
 	not counseling_notes_exception
 	not authorizations.covered({"sud_counseling_notes_consent"}, "sud_counseling_notes")

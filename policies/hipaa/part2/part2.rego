@@ -93,6 +93,7 @@ _permitted_without_consent if {
 #   citation: 42 CFR 2.31, 2.33
 #   summary: SUD records disclosed under the patient's Part 2 consent.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
+	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	not _permitted_without_consent
 	consented
@@ -112,6 +113,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #     - code: NOTIFY_PRIVACY_OFFICER
 #       message: Notify the privacy officer of the emergency disclosure of Part 2 records.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
+	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	_emergency
 }
@@ -132,6 +134,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #     code: OBTAIN_COURT_ORDER
 #     message: Obtain a court order under 42 CFR 2.64 or 2.65 together with a subpoena.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	_against_patient
 	not _order_and_subpoena
@@ -152,6 +155,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #       Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers
 #       treatment, payment and operations).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	not _against_patient
 	not _permitted_without_consent

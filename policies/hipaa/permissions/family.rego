@@ -22,6 +22,7 @@ family_recipients := {"family", "friend", "caregiver"}
 #     - code: LIMIT_TO_RELEVANT_INFORMATION
 #       message: Share only information directly relevant to the person's involvement in care or payment.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_involved
 	not _objects
 	_family_basis
@@ -43,6 +44,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #     - code: DOCUMENT_RATIONALE
 #       message: Record the professional judgment that the disclosure is in the patient's best interest.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_involved
 	not _objects
 	_absent_or_incapacitated
@@ -74,6 +76,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.510(b)(2), (b)(5)
 #   message: The patient objected to this disclosure.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_family_request
 	_objects
 }
@@ -87,6 +90,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.510(b)(1)(i)
 #   message: The recipient is not involved in the patient's care or payment for care.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_family_request
 	not input.recipient.involved_in_care == true
 }
@@ -100,6 +104,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.510(b)(2)
 #   message: Ask the patient first, who is present and able to agree or object.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_involved
 	not _objects
 	_present_with_capacity
@@ -117,6 +122,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     The patient is absent or incapacitated; a professional must judge the disclosure in the
 #     patient's best interest.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_involved
 	not _objects
 	_absent_or_incapacitated

@@ -33,7 +33,11 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   message: |-
 #     A parent is not the personal representative for care the minor consented to; access needs
 #     a licensed professional's judgment or state law permitting it.
-deny contains lib.deny(rego.metadata.chain(), {}) if _minor_care_barred
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "individual_access"
+	input.recipient.type == "personal_representative"
+	_minor_care_barred
+}
 
 _minor_care_barred if {
 	input.purpose == "individual_access"

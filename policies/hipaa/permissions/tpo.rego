@@ -62,7 +62,11 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   code: TREATMENT
 #   citation: 45 CFR 164.501 (treatment), 164.506(c)(1); HHS guidance on care coordination
 #   summary: Care coordination with a community organization, a treatment disclosure under the HIPAA floor option.
-permit contains lib.permit(rego.metadata.chain(), {}) if business_associates.community_treatment_floor
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.purpose == "treatment"
+	input.recipient.type == "community_organization"
+	business_associates.community_treatment_floor
+}
 
 # METADATA
 # title: P2 Payment

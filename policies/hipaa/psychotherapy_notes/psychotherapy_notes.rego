@@ -50,6 +50,7 @@ authorized if authorizations.covered({"psychotherapy_notes_authorization"}, "psy
 #   citation: 45 CFR 164.508(a)(2)(i)-(ii)
 #   summary: Psychotherapy notes used or disclosed under an exception to the authorization requirement.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
+	"psychotherapy_notes" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	exception
 }
@@ -66,6 +67,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #     code: OBTAIN_PSYCHOTHERAPY_NOTES_AUTHORIZATION
 #     message: Obtain the patient's authorization for psychotherapy notes (45 CFR 164.508(a)(2)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	"psychotherapy_notes" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	not exception
 	not authorized
