@@ -92,6 +92,7 @@ class DecisionLogFile:
                 try:
                     written = os.write(fd, data)
                     if written != len(data):
+                        _drop_fragment(fd, written)
                         raise OSError(errno.EIO, "short write to the decision log")
                     if self.fsync:
                         sync_fd = os.dup(fd)
@@ -155,6 +156,19 @@ class DecisionLogFile:
     def close(self) -> None:
         with self._lock:
             self._close_locked()
+
+
+def _drop_fragment(fd: int, written: int) -> None:
+    """Cut off the part of a line that a short write (full disk, file-size limit) left behind.
+
+    Called under the flock, so no other writer appended after it: the fragment is the last
+    ``written`` bytes. Left in place it would fuse with the next record into a line that is not
+    JSON, losing that record too.
+    """
+    if written <= 0:
+        return
+    end = os.lseek(fd, 0, os.SEEK_CUR)  # O_APPEND: just past what this write stored
+    os.ftruncate(fd, end - written)
 
 
 #: Sink for the record of a decision whose file write failed: stdout only.
