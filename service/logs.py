@@ -45,8 +45,11 @@ class StdoutLineLogger:
         try:
             write_stdout(message)
         except (OSError, ValueError, AttributeError):
-            # pytest's capture replaces sys.stdout with an object without a real fd.
-            print(message, file=sys.stdout, flush=True)
+            # pytest's capture replaces sys.stdout with an object without a real fd. When stdout
+            # itself cannot be written (a full disk), the line is lost: a diagnostic line never
+            # turns a request's answer into a 500.
+            with contextlib.suppress(OSError, ValueError):
+                print(message, file=sys.stdout, flush=True)
 
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
