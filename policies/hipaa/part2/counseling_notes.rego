@@ -7,7 +7,7 @@ import data.hipaa.lib
 import data.hipaa.request
 
 counseling_notes_apply if {
-	"sud_counseling_notes" in request.categories
+	"sud_counseling_notes" in input.data.categories
 	request.form != "deidentified"
 }
 

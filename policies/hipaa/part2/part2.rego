@@ -35,7 +35,7 @@ enclosure := concat("", [
 ])
 
 applies if {
-	"substance_use_disorder" in request.categories
+	"substance_use_disorder" in input.data.categories
 	request.part2_program
 	request.form != "deidentified"
 }
@@ -175,12 +175,16 @@ obligations contains lib.result(rego.metadata.chain(), _notice_fields) if _conse
 _notice_fields := {"text": notice_text, "enclosure": enclosure, "consent_ids": _consent_ids}
 
 _consent_relied_on if {
+	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	not _permitted_without_consent
 	consented
 }
 
-_consent_relied_on if counseling_notes_consented
+_consent_relied_on if {
+	"sud_counseling_notes" in input.data.categories # indexed: OPA skips this rule otherwise
+	counseling_notes_consented
+}
 
 _consent_ids := sort({id |
 	some auth in object.get(input, "authorizations", [])

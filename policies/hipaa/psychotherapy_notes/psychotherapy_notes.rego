@@ -11,7 +11,7 @@ import data.hipaa.lib
 import data.hipaa.request
 
 applies if {
-	"psychotherapy_notes" in request.categories
+	"psychotherapy_notes" in input.data.categories
 	request.form != "deidentified"
 }
 

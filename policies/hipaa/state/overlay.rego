@@ -44,9 +44,6 @@ _matrix_categories := {
 	"reproductive_health": ["general", "reproductive_health"],
 }
 
-# Who counts as a parent for the minors rule (a parent may appear as either).
-_parental_recipient_types := {"personal_representative", "family"}
-
 # Purposes the minors rule leaves to federal law (emergencies, threats, legal mandates).
 _minor_rule_exempt_purposes := {"medical_emergency", "serious_threat", "required_by_law"}
 
@@ -94,9 +91,10 @@ _unmet contains {"state": state, "category": mcat, "kind": "out_of_state", "cita
 }
 
 _unmet contains {"state": state, "category": "minors", "kind": "minor_parental_access", "citation": citation} if {
+	input.patient.minor_consented_care == true # indexed: OPA skips this rule otherwise
+	input.recipient.type in {"personal_representative", "family"} # who counts as a parent
 	not _deidentified
 	_minor_consented_care
-	input.recipient.type in _parental_recipient_types
 	not input.purpose in _minor_rule_exempt_purposes
 	some state in jurisdictions
 	data.config.state_laws[state].categories.minors.parental_access_limited == true
