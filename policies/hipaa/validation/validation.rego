@@ -59,7 +59,8 @@ _well_formed if {
 	input.requester.user_id != ""
 	is_array(input.requester.roles)
 	count(input.requester.roles) > 0
-	count([r | some r in input.requester.roles; not _non_empty_string(r)]) == 0
+	count([r | some r in input.requester.roles; not is_string(r)]) == 0
+	not "" in input.requester.roles
 	is_boolean(input.requester.mfa)
 	is_string(input.patient.id)
 	input.patient.id != ""
@@ -71,7 +72,7 @@ _well_formed if {
 	input.purpose in purposes
 	is_array(input.data.categories)
 	count(input.data.categories) > 0
-	count({c | some c in input.data.categories} - categories) == 0
+	count([c | some c in input.data.categories; not c in categories]) == 0
 	is_array(input.data.elements)
 	count([e | some e in input.data.elements; not data.config.elements[e]]) == 0
 	input.data.form in forms
