@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from service.config import DEFAULTS as _CONFIG_DEFAULTS
 from service.logs import configure_logging
 
 
@@ -66,3 +67,28 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+_MAX_BODY_BYTES = _int("MAX_BODY_BYTES", _CONFIG_DEFAULTS["MAX_BODY_BYTES"])
+
+
+def pre_request(worker, req):
+    """Announce ``Connection: close`` when the body may be refused before it is read.
+
+    The shim answers 413 without reading a body over ``HIPAA_GATE_MAX_BODY_BYTES``; gunicorn
+    then drains at most 64 KiB of it and otherwise drops the connection, after an answer that
+    said keep-alive, so a client's next request on that connection would get no answer at all.
+    A declared ``Content-Length`` over the limit (or an unreadable one) and a chunked body
+    (whose size is unknown here) therefore close the connection after the answer, announced.
+    """
+    if getattr(req, "chunked", False):
+        req.force_close()
+        return
+    for name, value in req.headers:
+        if name == "CONTENT-LENGTH":
+            try:
+                too_big = int(value) > _MAX_BODY_BYTES
+            except ValueError:
+                too_big = True
+            if too_big:
+                req.force_close()
