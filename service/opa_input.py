@@ -85,7 +85,28 @@ def _fast_check(name: str) -> Callable[[Any], Any]:
     keywords are all draft-7 keywords with draft-7 meaning once ``$ref``s are inlined.
     """
     flat = {k: v for k, v in _validator(name).schema.items() if k not in ("$schema", "$id")}
-    return fastjsonschema.compile(flat, formats={"date": _conforms_to_date}, use_default=False)
+    # Without detailed exceptions the generated code is a third of the size (about 7 MB less
+    # resident memory per worker); fastjsonschema 2.21.1 cannot generate ``const`` that way, so
+    # ``{"const": x}`` is given as the equivalent ``{"enum": [x]}``.
+    return fastjsonschema.compile(
+        _const_as_enum(flat),
+        formats={"date": _conforms_to_date},
+        use_default=False,
+        detailed_exceptions=False,
+    )
+
+
+def _const_as_enum(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _const_as_enum(v) for k, v in node.items() if k != "const"}
+        if "const" in node:
+            if "enum" in node:
+                raise ValueError("a schema node with both const and enum")
+            out["enum"] = [node["const"]]
+        return out
+    if isinstance(node, list):
+        return [_const_as_enum(v) for v in node]
+    return node
 
 
 def prepare_validation() -> None:
