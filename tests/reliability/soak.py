@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path, help="also write the report as JSON here")
+    ap.add_argument("--keep", action="store_true", help="keep the process output even when OK")
     args = ap.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="hipaa-gate-soak-"))
@@ -407,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     print("soak:", "OK" if not problems else f"FAILED ({len(problems)} problems)")
-    if not problems:
+    if not problems and not args.keep:
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)
