@@ -43,8 +43,9 @@ def test_opa_and_shim_listen_on_one_loopback_socket_each(stack_factory):
     opa_sockets = harness.listening_sockets([stack.opa.pid])
     # One socket: the API on the configured loopback address (no diagnostic or pprof port).
     assert opa_sockets == {("127.0.0.1", stack.opa.port)}
+    # The master and both workers (the second may still be booting when /readyz first answers).
+    harness.wait_for(lambda: len(stack.shim.child_pids()) >= 3, 60, what="two workers")
     shim_pids = stack.shim.child_pids()
-    assert len(shim_pids) >= 3  # master + 2 workers
     assert harness.listening_sockets(shim_pids) == {("127.0.0.1", stack.shim.port)}
     for port in (stack.opa.port, stack.shim.port):
         assert harness.refused("127.0.0.2", port), f"port {port} answers on 127.0.0.2"
