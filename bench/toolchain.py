@@ -80,8 +80,20 @@ def versions(opa_bin: str, vegeta_bin: Path) -> dict[str, str]:
         "flask": version("flask"),
         "jsonschema": version("jsonschema"),
         "structlog": version("structlog"),
-        "requests": version("requests"),
-    }
+        "urllib3": version("urllib3"),
+    } | _optional_versions("fastjsonschema")
+
+
+def _optional_versions(*names: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
 
 
 def machine() -> dict[str, str]:
