@@ -11,6 +11,7 @@ import pytest
 
 from service.patient_ref import DEVELOPMENT_KEY, patient_ref
 from tests.conftest import SAMPLE_PATIENT_ID, read_log, request_body
+from tests.contract import LOG_FIELDS
 
 DECIDE = "/v1/disclosures/decide"
 RESPONSE_KEYS = {
@@ -25,28 +26,6 @@ RESPONSE_KEYS = {
     "jurisdictions",
     "policy_revision",
     "evaluated_at",
-}
-LOG_FIELDS = {
-    "timestamp",
-    "event",
-    "decision_id",
-    "request_id",
-    "opa_decision_id",
-    "policy_revision",
-    "requester",
-    "patient_ref",
-    "patient_state",
-    "recipient",
-    "purpose",
-    "categories",
-    "elements_permitted",
-    "allow",
-    "basis",
-    "reasons",
-    "obligations",
-    "accountable",
-    "latency_ms",
-    "input",
 }
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 

@@ -28,6 +28,8 @@ from typing import Any
 
 import requests
 
+from tests.contract import LOG_FIELDS
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 GUNICORN = VENV_BIN / "gunicorn"
@@ -42,29 +44,6 @@ FIXED_ERROR_CODES = {
     503: {"policy_engine_unavailable", "decision_log_unavailable"},
 }
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-# Contract §5: exactly these fields (opa_decision_id "when OPA gives one").
-LOG_FIELDS = {
-    "timestamp",
-    "event",
-    "decision_id",
-    "request_id",
-    "opa_decision_id",
-    "policy_revision",
-    "requester",
-    "patient_ref",
-    "patient_state",
-    "recipient",
-    "purpose",
-    "categories",
-    "elements_permitted",
-    "allow",
-    "basis",
-    "reasons",
-    "obligations",
-    "accountable",
-    "latency_ms",
-    "input",
-}
 
 
 def _reject_constant(name: str) -> Any:
