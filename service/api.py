@@ -125,10 +125,9 @@ def decide() -> Response:
         state.fallback_logger.info(EVENT, **record)
         if failure is None:
             raise DecisionLogUnavailable() from None
-    if failure is not None:
+    if failure is not None or decision is None:
         raise PolicyEngineUnavailable()
 
-    assert decision is not None  # noqa: S101 - narrowed by decision_problem above
     g.outcome = "allow" if decision["allow"] else "deny"
     shaped = {"decision_id": decision_id, "request_id": request_id}
     shaped.update(decision)
