@@ -36,17 +36,22 @@ def _bench_env() -> dict[str, str]:
     return {**os.environ, "GOMAXPROCS": "1"}
 
 
-def bench_one(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path) -> EvalResult:
-    input_path = workdir / f"{scenario.name}.input.json"
-    input_path.write_text(json.dumps(scenario.opa_input()), encoding="utf-8")
-    cmd = [opa_bin, "bench", "-b", str(bundle), "-i", str(input_path), "-f", "json", QUERY]
+def _run_opa_json(cmd: list[str], what: str) -> dict:
+    """Run an opa command that prints JSON; a failure raises with OPA's own message."""
     result = subprocess.run(
         cmd, capture_output=True, text=True, timeout=300, check=False, env=_bench_env()
     )
     if result.returncode != 0:
         detail = (result.stderr.strip() or result.stdout.strip())[:500]
-        raise RuntimeError(f"opa bench failed for {scenario.name}: {detail}")
-    doc = json.loads(result.stdout)
+        raise RuntimeError(f"{what} failed: {detail}")
+    return json.loads(result.stdout)
+
+
+def bench_one(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path) -> EvalResult:
+    input_path = workdir / f"{scenario.name}.input.json"
+    input_path.write_text(json.dumps(scenario.opa_input()), encoding="utf-8")
+    cmd = [opa_bin, "bench", "-b", str(bundle), "-i", str(input_path), "-f", "json", QUERY]
+    doc = _run_opa_json(cmd, f"opa bench for {scenario.name}")
     extra = doc["Extra"]
     prefix = "histogram_timer_rego_query_eval_ns_"
     return EvalResult(
@@ -94,13 +99,7 @@ def profile(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path, limit
         "--profile", "--profile-sort", "total_time_ns", "--profile-limit", str(limit),
         "--count", str(PROFILE_COUNT), QUERY,
     ]  # fmt: skip
-    result = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=300, check=False, env=_bench_env()
-    )
-    if result.returncode != 0:
-        detail = (result.stderr.strip() or result.stdout.strip())[:500]
-        raise RuntimeError(f"opa eval --profile failed for {scenario.name}: {detail}")
-    doc = json.loads(result.stdout)
+    doc = _run_opa_json(cmd, f"opa eval --profile for {scenario.name}")
     rows = []
     for entry in doc.get("aggregated_profile", [])[:limit]:
         loc = entry.get("location", {})
