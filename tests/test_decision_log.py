@@ -154,6 +154,51 @@ def test_durable_writes_from_many_threads_land_once_each(tmp_path):
     sink.close()
 
 
+def test_group_commit_shares_fsyncs_and_returns_only_after_a_covering_one(tmp_path, monkeypatch):
+    # Each write returns only after an fsync that started once its line was in the file (the
+    # file size when the fsync started reaches the end of the line) and ended before the write
+    # returned; concurrent writes share fsyncs instead of running one each.
+    import time
+
+    from service import decision_log
+
+    path = tmp_path / "log.jsonl"
+    sink = DecisionLogFile(path, fsync=True, stdout=False)
+    real_fsync = os.fsync
+    syncs: list[tuple[int, float]] = []  # (file size when the fsync started, when it ended)
+    events = threading.Lock()
+
+    def slow_fsync(fd: int) -> None:
+        size = os.fstat(fd).st_size
+        time.sleep(0.01)  # a slow disk: other threads append meanwhile
+        real_fsync(fd)
+        with events:
+            syncs.append((size, time.monotonic()))
+
+    monkeypatch.setattr(decision_log.os, "fsync", slow_fsync)
+    returned: dict[str, float] = {}
+
+    def write(worker: int) -> None:
+        for seq in range(10):
+            line = json.dumps({"worker": worker, "seq": seq})
+            sink.write_line(line)
+            returned[line] = time.monotonic()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    sink.close()
+    content = path.read_bytes()
+    assert len(returned) == 80
+    assert content.count(b"\n") == 80
+    for line, at in returned.items():
+        end = content.index(line.encode() + b"\n") + len(line) + 1
+        assert any(size >= end and done <= at for size, done in syncs), line
+    assert len(syncs) < 40  # shared: without group commit there would be 80
+
+
 def test_logged_input_replaces_the_patient_id_and_rationale_without_touching_the_input():
     from service.decision_log import REDACTED, loggable_input
 
