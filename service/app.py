@@ -27,6 +27,7 @@ from service.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
 from service.opa_input import load_element_catalog, load_schema, prepare_validation
@@ -84,8 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         TRUSTED_HOSTS=None,
     )
-    app.json.sort_keys = False
-    app.json.compact = True
+    app.json = JsonProvider(app)
     sink = DecisionLogFile(cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always")
     state = AppState(
         config=cfg,

@@ -22,7 +22,8 @@ from typing import Any, NoReturn
 
 import structlog
 
-from service.logs import StdoutLineLogger, write_stdout
+from service import jsonio
+from service.logs import StdoutLineLogger, as_line, write_stdout
 
 EVENT = "disclosure_decision"
 REDACTED = "[redacted]"
@@ -61,7 +62,7 @@ class DecisionLogFile:
         self.failure_marker = Path(tempfile.gettempdir()) / f"hipaa-gate-log-failed-{key}"
 
     # structlog calls the method named after the log level with the rendered line.
-    def msg(self, line: str) -> None:
+    def msg(self, line: str | bytes) -> None:
         self.write_line(line)
 
     info = msg
@@ -87,7 +88,7 @@ class DecisionLogFile:
             return self._open()
         return self._fd
 
-    def write_line(self, line: str) -> None:
+    def write_line(self, line: str | bytes) -> None:
         """Append one line; with ``fsync``, return only once it is on disk.
 
         The locks cover only the reopen check and the append (one ``os.write`` on an
@@ -97,7 +98,7 @@ class DecisionLogFile:
         of every request that appended before it started, and those requests return without
         one of their own. Each request still returns only once its own record is on disk.
         """
-        data = (line.rstrip("\n") + "\n").encode("utf-8")
+        data = as_line(line)
         sync: tuple[int, int, int] | None = None
         with self._lock:
             try:
@@ -125,7 +126,7 @@ class DecisionLogFile:
                 self.failure_marker.unlink()
         if self.stdout:
             try:
-                write_stdout(line)
+                write_stdout(data)
             except (OSError, ValueError, AttributeError):
                 self.stdout_failures += 1
 
@@ -235,7 +236,7 @@ def make_decision_logger(sink: DecisionLogFile) -> Any:
         processors=[
             structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
             _timestamp_and_event_first,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=jsonio.dumps),
         ],
         wrapper_class=structlog.BoundLogger,
         cache_logger_on_first_use=False,

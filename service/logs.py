@@ -18,6 +18,8 @@ from typing import Any
 
 import structlog
 
+from service import jsonio
+
 _configured = False
 _config_lock = threading.Lock()
 _stdout_lock = threading.Lock()
@@ -25,9 +27,15 @@ _stdout_lock = threading.Lock()
 STDOUT_FD: int | None = None
 
 
-def write_stdout(line: str) -> None:
+def as_line(line: str | bytes) -> bytes:
+    """``line`` as UTF-8 bytes ending in exactly one newline."""
+    data = line if isinstance(line, bytes) else line.encode("utf-8")
+    return data.rstrip(b"\n") + b"\n"
+
+
+def write_stdout(line: str | bytes) -> None:
     """One ``os.write`` per complete line, serialised between threads."""
-    data = (line.rstrip("\n") + "\n").encode("utf-8")
+    data = as_line(line)
     fd = STDOUT_FD if STDOUT_FD is not None else sys.stdout.fileno()
     with _stdout_lock:
         with contextlib.suppress(OSError, ValueError):
@@ -41,13 +49,15 @@ def write_stdout(line: str) -> None:
 class StdoutLineLogger:
     """structlog logger that writes each rendered line to stdout with one write."""
 
-    def msg(self, message: str) -> None:
+    def msg(self, message: str | bytes) -> None:
         try:
             write_stdout(message)
         except (OSError, ValueError, AttributeError):
             # pytest's capture replaces sys.stdout with an object without a real fd. When stdout
             # itself cannot be written (a full disk), the line is lost: a diagnostic line never
             # turns a request's answer into a 500.
+            if isinstance(message, bytes):
+                message = message.decode("utf-8", "replace")
             with contextlib.suppress(OSError, ValueError):
                 print(message, file=sys.stdout, flush=True)
 
@@ -193,13 +203,13 @@ class AccessLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
     gunicorn's own ``access`` builds a dict of every atom and every request and response header,
     formats ``access_log_format`` with it and sends the text through ``logging`` and the
     structlog ``ProcessorFormatter``, which parses it back from JSON: about a tenth of a worker's
-    CPU per decision. This writes the same record (``access_record``) with one ``json.dumps``.
+    CPU per decision. This writes the same record (``access_record``) with one ``jsonio.dumps``.
     """
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         if not self.cfg.accesslog:
             return
         try:
-            write_stdout(json.dumps(access_record(resp, environ, request_time)))
+            write_stdout(jsonio.dumps(access_record(resp, environ, request_time)))
         except Exception as exc:  # an access line never fails a request
             self.error("access log line not written: %s", type(exc).__name__)

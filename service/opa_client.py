@@ -9,7 +9,6 @@ sidecar, undefined results surfaced. A bare pool costs about half the client CPU
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,8 @@ from urllib3.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
+
+from service import jsonio
 
 #: A stale keep-alive socket, a refused or reset connection, a failed TLS handshake: retried once.
 _CONNECTION_ERRORS = (ConnectTimeoutError, ProtocolError, SSLError, ConnectionError)
@@ -103,15 +104,15 @@ class OpaClient:
         """POST ``/v1/data/<document>`` with ``{"input": ...}``."""
         started = time.perf_counter()
         try:
-            payload = json.dumps({"input": opa_input}, allow_nan=False, separators=(",", ":"))
+            payload = jsonio.dumps({"input": opa_input})
         except (TypeError, ValueError):
             raise OpaError("request", "OPA input is not JSON-serialisable") from None
-        resp = self._send("POST", f"/v1/data/{document}", payload.encode("utf-8"))
+        resp = self._send("POST", f"/v1/data/{document}", payload)
         seconds = time.perf_counter() - started
         if resp.status != 200:
             raise OpaError(f"http_{resp.status}", f"OPA answered HTTP {resp.status}")
         try:
-            body = json.loads(resp.data)
+            body = jsonio.loads(resp.data)
         except ValueError:
             raise OpaError("bad_json", "OPA answered with invalid JSON") from None
         if not isinstance(body, dict):
