@@ -93,7 +93,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             cfg["OPA_URL"],
             connect_timeout=cfg["OPA_CONNECT_TIMEOUT"],
             read_timeout=cfg["OPA_READ_TIMEOUT"],
-            pool_size=cfg["THREADS"],
             ca_bundle=cfg["OPA_CA_BUNDLE"],
             token=cfg["OPA_TOKEN"],
         ),

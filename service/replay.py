@@ -225,7 +225,7 @@ def replay(
     """Read the logs, run OPA on ``policies_dir`` and return the report (``Report.as_dict``)."""
     records = read_records(logfiles, on_problem, stats)
     with local_opa(policies_dir) as (url, revision):
-        client = OpaClient(url, connect_timeout=2.0, read_timeout=30.0, pool_size=WORKERS)
+        client = OpaClient(url, connect_timeout=2.0, read_timeout=30.0)
         try:
             report = replay_records(records, client, Report(str(policies_dir), revision))
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import threading
 
 import pytest
 
@@ -107,25 +108,44 @@ def test_patient_ref_is_keyed_hmac_sha256():
         patient_ref("", "p-test-0001")
 
 
-def test_opa_client_pool_settings():
-    client = OpaClient(
-        "https://opa.internal:8443", pool_size=7, ca_bundle="/etc/ca.pem", token="tok-opa-01"
-    )
-    pool = client.pool
-    assert (pool.scheme, pool.host, pool.port) == ("https", "opa.internal", 8443)
-    assert pool.ca_certs == "/etc/ca.pem"
-    assert pool.cert_reqs == "CERT_REQUIRED"
+def test_opa_client_settings():
+    client = OpaClient("https://opa.internal:8443", ca_bundle="/etc/ca.pem", token="tok-opa-01")
+    assert (client.scheme, client.base_url) == ("https", "https://opa.internal:8443")
+    assert client.ca_bundle == "/etc/ca.pem"
     assert client.headers["Authorization"] == "Bearer tok-opa-01"
-    assert pool.pool.maxsize == 7
-    assert pool.retries is False
-    assert (pool.timeout.connect_timeout, pool.timeout.read_timeout) == (0.25, 0.5)
     assert client.timeout == (0.25, 0.5)
     plain = OpaClient("http://127.0.0.1:8181/", connect_timeout=0.1, read_timeout=0.3)
-    assert (plain.pool.scheme, plain.pool.port, plain.prefix) == ("http", 8181, "")
+    assert (plain.scheme, plain.base_url) == ("http", "http://127.0.0.1:8181")
     assert "Authorization" not in plain.headers
-    assert (plain.pool.timeout.connect_timeout, plain.pool.timeout.read_timeout) == (0.1, 0.3)
+    assert plain.timeout == (0.1, 0.3)
     with pytest.raises(ValueError, match="http"):
         OpaClient("ftp://opa.internal")
+    with pytest.raises(ValueError, match="http"):
+        OpaClient("http://")
+
+
+def test_opa_client_keeps_one_connection_per_thread(opa_server):
+    # Keep-alive: repeated queries from a thread reuse its connection; each thread has its own.
+    import pycurl
+
+    client = OpaClient(opa_server.url)
+    results = {}
+
+    def work(name: str) -> None:
+        for _ in range(5):
+            assert client.query("hipaa/decision", {}).defined
+        curl = client._handle()
+        results[name] = (curl.getinfo(pycurl.NUM_CONNECTS), curl.getinfo(pycurl.LOCAL_PORT))
+
+    threads = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 3
+    assert all(new == 0 for new, _ in results.values())  # the last query made no new connection
+    assert len({port for _, port in results.values()}) == 3  # one connection per thread
+    client.close()
 
 
 @pytest.fixture(scope="module")
