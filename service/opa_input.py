@@ -234,46 +234,74 @@ def validate_request(
 # ----------------------------------------------------------------------------- defaults
 
 
-@cache
-def _root(schema: str) -> dict[str, Any]:
-    """The schema with its ``$ref``s inlined (the validator's), walked to fill in defaults."""
-    return _validator(schema).schema
-
-
 _IMMUTABLE = (str, int, float, bool, type(None))
+Filler = Callable[[Any], Any]
 
 
-def _fill(node: dict[str, Any], value: Any) -> Any:
-    if isinstance(value, dict):
-        properties = node.get("properties")
-        if properties is None:
-            return value
-        out = {}
-        for name, prop in properties.items():
-            if name in value:
-                out[name] = _fill(prop, value[name])
-            else:
-                default = _default(prop)
-                if default is not _MISSING:
-                    out[name] = default
-        return out
-    if isinstance(value, list):
-        items = node.get("items")
-        if isinstance(items, dict):
-            return [_fill(items, item) for item in value]
+def _identity(value: Any) -> Any:
     return value
 
 
-_MISSING = object()
+def _compile_filler(node: dict[str, Any]) -> Filler:
+    """A function returning a value of this schema node with the defaults filled in.
+
+    Objects become new dicts holding only the properties the schema knows (each filled in turn,
+    a missing one set to its default, see ``_default_maker``); arrays whose ``items`` is a schema
+    become new lists of filled items; anything else is returned as it is (shared, never modified).
+    The schema is walked once here, not on every request.
+    """
+    properties = node.get("properties")
+    items = node.get("items")
+    fill_item = _compile_filler(items) if isinstance(items, dict) else None
+    fields = (
+        None
+        if properties is None
+        else [
+            (name, _compile_filler(prop), _default_maker(prop)) for name, prop in properties.items()
+        ]
+    )
+    if fields is None and fill_item is None:
+        return _identity
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            if fields is None:
+                return value
+            out = {}
+            for name, fill_field, make_default in fields:
+                if name in value:
+                    out[name] = fill_field(value[name])
+                elif make_default is not None:
+                    out[name] = make_default()
+            return out
+        if fill_item is not None and isinstance(value, list):
+            return [fill_item(item) for item in value]
+        return value
+
+    return fill
 
 
-def _default(node: dict[str, Any]) -> Any:
+def _default_maker(node: dict[str, Any]) -> Callable[[], Any] | None:
+    """What fills a missing property: its ``default`` (a fresh copy when mutable), an object of
+    its own defaults when it is an object without required properties, else nothing."""
     if "default" in node:
         default = node["default"]
-        return default if isinstance(default, _IMMUTABLE) else copy.deepcopy(default)
+        if isinstance(default, _IMMUTABLE):
+            return lambda: default
+        return lambda: copy.deepcopy(default)
     if node.get("type") == "object" and "properties" in node and not node.get("required"):
-        return _fill(node, {})
-    return _MISSING
+        fill = _compile_filler(node)
+        return lambda: fill({})
+    return None
+
+
+@cache
+def _filler(schema: str) -> Filler:
+    """The filler of the schema with its ``$ref``s inlined (the validator's)."""
+    return _compile_filler(_validator(schema).schema)
+
+
+_MISSING = object()
 
 
 def build_opa_input(
@@ -289,7 +317,7 @@ def build_opa_input(
     """
     catalog = _default_catalog() if elements is _MISSING else elements
     validate_request(body, elements=catalog)  # type: ignore[arg-type]
-    opa_input = _fill(_root(REQUEST_SCHEMA), body)
+    opa_input = _filler(REQUEST_SCHEMA)(body)
     opa_input.pop("now", None)
     data = opa_input["data"]
     if "part2_program" not in data:
