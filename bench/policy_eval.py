@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from fixtures import Scenario
 from stats import percentile
+
+from service.sidecar import opa_env
 
 QUERY = "data.hipaa.decision"
 REPO = Path(__file__).resolve().parent.parent
@@ -30,10 +31,12 @@ class EvalResult:
 
 
 def _bench_env() -> dict[str, str]:
-    # One evaluation runs on one goroutine; GOMAXPROCS=1 keeps the Go runtime from spreading the
-    # benchmark loop and its garbage collector over both (shared) cores, which on this machine
-    # made `opa bench` take 5x longer in wall time with noisier figures. GC cost stays included.
-    return {**os.environ, "GOMAXPROCS": "1"}
+    # The Go runtime settings the sidecar runs with (service.sidecar.OPA_RUNTIME_ENV: GOGC,
+    # GOMEMLIMIT), so the evaluations collect garbage as often as in production. One evaluation
+    # runs on one goroutine; GOMAXPROCS=1 keeps the Go runtime from spreading the benchmark loop
+    # and its garbage collector over both (shared) cores, which on this machine made `opa bench`
+    # take 5x longer in wall time with noisier figures. GC cost stays included.
+    return {**opa_env(), "GOMAXPROCS": "1"}
 
 
 def _run_opa_json(cmd: list[str], what: str) -> dict:

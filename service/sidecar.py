@@ -86,6 +86,22 @@ def build_bundle(policies_dir: str | os.PathLike[str], out_dir: str | os.PathLik
     return bundle, revision
 
 
+#: Go runtime settings for OPA (docs/benchmarks.md, "OPA's garbage collector"): collect when the
+#: heap has grown 4x over the live heap instead of 1x, and harder again near 100 MiB. The live
+#: heap is ~20 MB, so OPA spends about a quarter less CPU per decision and its slowest
+#: evaluations are no longer the ones a collection interrupts, for ~115 MB resident instead of
+#: ~70 MB (budget 150 MB). Values already in the environment win.
+OPA_RUNTIME_ENV = {"GOGC": "400", "GOMEMLIMIT": "100MiB"}
+
+
+def opa_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment OPA runs with: ``base`` (default ``os.environ``) plus ``OPA_RUNTIME_ENV``."""
+    env = dict(os.environ if base is None else base)
+    for name, value in OPA_RUNTIME_ENV.items():
+        env.setdefault(name, value)
+    return env
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -182,6 +198,7 @@ class OpaSidecar:
             stream = self.log
         self.process = subprocess.Popen(
             self.command(),
+            env=opa_env(),
             stdin=subprocess.DEVNULL,
             stdout=stream,
             stderr=stream,

@@ -188,6 +188,13 @@ def test_config_points_the_shim_at_its_own_opa(config, containers):
     assert port in {p["containerPort"] for p in containers["shim"]["ports"]}
 
 
+def test_opa_runs_with_the_sidecar_launchers_runtime_settings(containers):
+    from service.sidecar import OPA_RUNTIME_ENV
+
+    env = {e["name"]: e["value"] for e in containers["opa"]["env"]}
+    assert env == OPA_RUNTIME_ENV
+
+
 def test_resource_requests_cover_the_measured_budgets(containers, config):
     workers = int(config["HIPAA_GATE_WORKERS"])
     shim = containers["shim"]["resources"]

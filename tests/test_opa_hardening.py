@@ -7,6 +7,8 @@ project uses that package) and through plain HTTP. A second OPA started WITHOUT
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 from opa_client import OpaClient
@@ -160,6 +162,22 @@ def test_hardened_command_line(opa_server):
     for flag in ("--authorization=basic", "--skip-version-check", "--log-format=json", "--bundle"):
         assert flag in cmd
     assert not any("decision_logs" in part for part in cmd)  # OPA's own decision log stays off
+
+
+def test_opa_runs_with_the_go_runtime_settings(opa_server):
+    from service.sidecar import OPA_RUNTIME_ENV, opa_env
+
+    pid = opa_server.sidecar.process.pid
+    environ = dict(
+        item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if item
+    )
+    expected = opa_env()  # the settings, unless this environment sets its own
+    assert {k: environ.get(k) for k in OPA_RUNTIME_ENV} == {k: expected[k] for k in OPA_RUNTIME_ENV}
+    assert opa_env({"GOGC": "100", "PATH": "/bin"}) == {
+        "GOGC": "100",
+        "GOMEMLIMIT": OPA_RUNTIME_ENV["GOMEMLIMIT"],
+        "PATH": "/bin",
+    }
 
 
 @pytest.mark.parametrize("addr", ["0.0.0.0:8181", ":8181", "10.0.0.5:8181", "example.com:8181"])
