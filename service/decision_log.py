@@ -239,7 +239,9 @@ def make_decision_logger(sink: DecisionLogFile) -> Any:
             structlog.processors.JSONRenderer(serializer=jsonio.dumps),
         ],
         wrapper_class=structlog.BoundLogger,
-        cache_logger_on_first_use=False,
+        # Its processors are given here, not taken from the global configuration: the bound
+        # logger is built once instead of on every record.
+        cache_logger_on_first_use=True,
     )
 
 

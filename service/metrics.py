@@ -4,6 +4,7 @@ and ``/metrics`` aggregates every worker's files (prometheus-client multiprocess
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -44,6 +45,27 @@ DECISION_LOG_FAILURES = Counter(
     "hipaa_gate_decision_log_write_failures",
     "Decision log records that could not be written to the file.",
 )
+
+
+# The labelled children of the per-request metrics, looked up once per label set (``labels()``
+# takes a lock and builds a key on every call).
+_request_counters: dict[tuple[str, str, int], Any] = {}
+_request_histograms: dict[str, Any] = {}
+
+
+def count_request(endpoint: str, outcome: str, status: int) -> None:
+    key = (endpoint, outcome, status)
+    child = _request_counters.get(key)
+    if child is None:
+        child = _request_counters[key] = REQUESTS.labels(endpoint, outcome, str(status))
+    child.inc()
+
+
+def observe_request(endpoint: str, seconds: float) -> None:
+    child = _request_histograms.get(endpoint)
+    if child is None:
+        child = _request_histograms[endpoint] = REQUEST_SECONDS.labels(endpoint)
+    child.observe(seconds)
 
 
 def render() -> tuple[bytes, str]:
