@@ -48,7 +48,8 @@ class FsyncUnderLocks(DecisionLogFile):
     """``before``: the fsync ran while the thread lock and the cross-worker flock were held, so
     every decision of every worker queued behind the previous one's disk flush."""
 
-    def write_line(self, line: str) -> None:
+    def _append(self, line: str, in_locks) -> None:
+        """Append under both locks, calling ``in_locks(fd)`` before they are released."""
         data = (line.rstrip("\n") + "\n").encode("utf-8")
         with self._lock:
             try:
@@ -57,34 +58,23 @@ class FsyncUnderLocks(DecisionLogFile):
                 try:
                     if os.write(fd, data) != len(data):
                         raise OSError(5, "short write to the decision log")
-                    if self.fsync:
-                        os.fsync(fd)
+                    return in_locks(fd)
                 finally:
                     fcntl_lock(fd, False)
             except OSError as exc:
                 self._close_locked()
                 raise DecisionLogError(exc.errno, f"decision log not writable: {exc}") from None
 
+    def write_line(self, line: str) -> None:
+        self._append(line, os.fsync)
 
-class FsyncPerWrite(DecisionLogFile):
+
+class FsyncPerWrite(FsyncUnderLocks):
     """``unshared``: the fsync ran after the locks were released, but every write ran its own,
     so concurrent requests' fsyncs overlapped without sharing (replaced by group commit)."""
 
     def write_line(self, line: str) -> None:
-        data = (line.rstrip("\n") + "\n").encode("utf-8")
-        with self._lock:
-            try:
-                fd = self._current_fd()
-                fcntl_lock(fd, True)
-                try:
-                    if os.write(fd, data) != len(data):
-                        raise OSError(5, "short write to the decision log")
-                    sync_fd = os.dup(fd)
-                finally:
-                    fcntl_lock(fd, False)
-            except OSError as exc:
-                self._close_locked()
-                raise DecisionLogError(exc.errno, f"decision log not writable: {exc}") from None
+        sync_fd = self._append(line, os.dup)
         try:
             os.fsync(sync_fd)
         finally:
