@@ -254,8 +254,7 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
     w(
         "\n`always`: every record is on disk before the answer leaves; a crash or power loss "
         "cannot lose a decision that a gateway acted on (HIPAA accounting and audit trail), at "
-        "the cost of an fsync on the request path (shared by the requests of a worker that "
-        "appended before it started: group commit). `never`: the record is written "
+        "the cost of one fsync per request on the request path. `never`: the record is written "
         "(and flushed to the kernel) before the answer, so a process crash loses nothing, but a "
         "kernel crash or power loss can lose the last seconds of records; choose it only where "
         "the durable copy is the stdout stream shipped by the log pipeline (docs/scaling.md).\n"

@@ -2,9 +2,8 @@
 
 File writes are safe with several gunicorn workers appending to the same file: the file is opened
 with ``O_APPEND``, each complete line goes out in one ``os.write`` under an exclusive ``flock``,
-then (by default) ``fsync``, shared by the requests of a worker that appended meanwhile (group
-commit). Before each write the inode of the path is compared with the open file's, so a rotated
-(renamed or deleted) file is reopened.
+then (by default) ``fsync``. Before each write the inode of the path is compared with the open
+file's, so a rotated (renamed or deleted) file is reopened.
 """
 
 from __future__ import annotations
@@ -45,17 +44,6 @@ class DecisionLogFile:
         self.stdout_failures = 0
         self._fd: int | None = None
         self._lock = threading.Lock()
-        # Group commit (fsync=True): every append gets a sequence number and the generation of
-        # the descriptor it went to (a new generation per reopen). One thread at a time runs
-        # fsync; it covers every append of its generation numbered up to the last one made when
-        # it started, so the threads waiting for those appends return without an fsync of their
-        # own. Guarded by _sync_cond; _seq and _generation change only under _lock.
-        self._seq = 0
-        self._generation = 0
-        self._sync_cond = threading.Condition(threading.Lock())
-        self._syncing = False
-        self._synced: tuple[int, int] = (0, 0)  # (generation, seq) durable so far
-        self._sync_failure: tuple[int, int, OSError] | None = None
         # Shared by every worker writing this path: some failures (a full disk) can only be seen
         # by writing, so the last failure is remembered in a marker file that readiness reads.
         key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
@@ -72,7 +60,6 @@ class DecisionLogFile:
         if self._fd is not None:
             os.close(self._fd)
         self._fd = fd
-        self._generation += 1
         return fd
 
     def _current_fd(self) -> int:
@@ -92,14 +79,15 @@ class DecisionLogFile:
         """Append one line; with ``fsync``, return only once it is on disk.
 
         The locks cover only the reopen check and the append (one ``os.write`` on an
-        ``O_APPEND`` descriptor). The fsync runs after they are released, on a duplicate of the
-        descriptor that a concurrent reopen cannot close, and is shared (group commit): fsync
-        flushes every write made to the file before it, so one fsync makes durable the records
-        of every request that appended before it started, and those requests return without
-        one of their own. Each request still returns only once its own record is on disk.
+        ``O_APPEND`` descriptor); the fsync runs after they are released, on a duplicate of the
+        descriptor that a concurrent reopen cannot close. fsync flushes every write made to the
+        file before it, so this record is durable when it returns, while concurrent requests'
+        fsyncs overlap instead of queueing behind each other's disk flush (ext4 joins them into
+        one journal commit; sharing them in the application as well cost more CPU than it saved,
+        see docs/benchmarks.md).
         """
         data = as_line(line)
-        sync: tuple[int, int, int] | None = None
+        sync_fd: int | None = None
         with self._lock:
             try:
                 fd = self._current_fd()
@@ -110,17 +98,18 @@ class DecisionLogFile:
                         _drop_fragment(fd, written)
                         raise OSError(errno.EIO, "short write to the decision log")
                     if self.fsync:
-                        self._seq += 1
-                        sync = (os.dup(fd), self._generation, self._seq)
+                        sync_fd = os.dup(fd)
                 finally:
                     fcntl.flock(fd, fcntl.LOCK_UN)
             except OSError as exc:
                 self._failed(exc, locked=True)
-        if sync is not None:
+        if sync_fd is not None:
             try:
-                self._make_durable(*sync)
+                os.fsync(sync_fd)
+            except OSError as exc:
+                self._failed(exc, locked=False)
             finally:
-                os.close(sync[0])
+                os.close(sync_fd)
         if self.failure_marker.exists():
             with contextlib.suppress(OSError):
                 self.failure_marker.unlink()
@@ -129,41 +118,6 @@ class DecisionLogFile:
                 write_stdout(data)
             except (OSError, ValueError, AttributeError):
                 self.stdout_failures += 1
-
-    def _make_durable(self, fd: int, generation: int, seq: int) -> None:
-        """Return once append ``seq`` (made on ``fd``, of ``generation``) is on disk.
-
-        Either an fsync that started after the append covered it, or this thread runs one. A
-        failed fsync fails every append it was to cover: their records may not be on disk.
-        """
-        error: OSError | None = None
-        with self._sync_cond:
-            while True:
-                if self._synced[0] == generation and self._synced[1] >= seq:
-                    return
-                failure = self._sync_failure
-                if failure and failure[0] == generation and failure[1] >= seq:
-                    error = failure[2]
-                    break
-                if not self._syncing:
-                    self._syncing = True
-                    break
-                self._sync_cond.wait()
-            covered = self._seq  # every append numbered up to here is already in the file
-        if error is None:
-            try:
-                os.fsync(fd)
-            except OSError as exc:
-                error = exc
-            with self._sync_cond:
-                self._syncing = False
-                if error is not None:
-                    self._sync_failure = (generation, covered, error)
-                elif generation >= self._synced[0]:
-                    self._synced = (generation, covered)
-                self._sync_cond.notify_all()
-        if error is not None:
-            self._failed(error, locked=False)
 
     def _failed(self, exc: OSError, *, locked: bool) -> NoReturn:
         """Drop the descriptor (reopened on the next write), mark the failure, raise."""
