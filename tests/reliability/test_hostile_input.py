@@ -564,3 +564,42 @@ def _fuzz_operation(op, mode, base_url: str, checks: list, failures: list[str], 
             raise
 
     run()
+
+
+_MALFORMED_HEADS = {
+    "request-line-over-limit": (b"GET /healthz?" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n", 414),
+    "too-many-headers": (
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(60)),
+        431,
+    ),
+    "header-over-limit": (
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n",
+        431,
+    ),
+    "content-length-and-chunked": (
+        b"POST /v1/disclosures/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+        b"Transfer-Encoding: chunked\r\n",
+        400,
+    ),
+    "two-content-lengths": (
+        b"POST /v1/disclosures/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+        b"Content-Length: 5\r\n",
+        400,
+    ),
+    "nul-in-method": (b"G\x00T /healthz HTTP/1.1\r\nHost: x\r\n", 400),
+    "space-before-colon": (b"GET /healthz HTTP/1.1\r\nHost : x\r\n", 400),
+    "unknown-http-version": (b"GET /healthz HTTP/9.9\r\nHost: x\r\n", 400),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_MALFORMED_HEADS))
+def test_gunicorns_c_parser_refuses_malformed_and_oversized_heads(hostile, case):
+    # gunicorn parses requests with its C parser (http_parser = "fast", gunicorn_h1c); the same
+    # limits and refusals as its Python parser, which the shim used before.
+    head, expected = _MALFORMED_HEADS[case]
+    status, _ = _raw_http(hostile.shim.port, head + b"Connection: close\r\n\r\n", [b"abcd"])
+    assert status == expected
+    status, _ = _raw_http(
+        hostile.shim.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", []
+    )
+    assert status == 200  # and the worker still answers
