@@ -20,10 +20,10 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("HIPAA_GATE_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
-# gunicorn's C request parser (gunicorn_h1c, picohttpparser): a third less CPU per request in
-# gunicorn than its Python parser (docs/benchmarks.md). "fast" refuses to start without it
-# rather than silently falling back.
-http_parser = "fast"
+# gunicorn's Python request parser, also where its optional C parser (gunicorn_h1c) is installed:
+# the C parser saved ~20 us of ~1.2 ms per decision here, not worth a native parser of untrusted
+# input on this path (docs/benchmarks.md).
+http_parser = "python"
 workers = _int("WORKERS", 2)
 threads = _int("THREADS", 4)
 wsgi_app = "service:create_app()"

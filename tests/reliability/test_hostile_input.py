@@ -593,9 +593,9 @@ _MALFORMED_HEADS = {
 
 
 @pytest.mark.parametrize("case", sorted(_MALFORMED_HEADS))
-def test_gunicorns_c_parser_refuses_malformed_and_oversized_heads(hostile, case):
-    # gunicorn parses requests with its C parser (http_parser = "fast", gunicorn_h1c); the same
-    # limits and refusals as its Python parser, which the shim used before.
+def test_malformed_and_oversized_heads_are_refused(hostile, case):
+    # gunicorn's limits (gunicorn_config: request line, header count and size) and its refusal of
+    # ambiguous framing (request smuggling) and malformed heads, before the app sees anything.
     head, expected = _MALFORMED_HEADS[case]
     status, _ = _raw_http(hostile.shim.port, head + b"Connection: close\r\n\r\n", [b"abcd"])
     assert status == expected
