@@ -22,8 +22,7 @@ accountable_bases := {
 # description: The disclosure, if allowed on these basis codes, belongs in an accounting of disclosures.
 accountable(basis_codes) if {
 	request.form == "identified"
-	some code in basis_codes
-	code in accountable_bases
+	count(basis_codes & accountable_bases) > 0
 }
 
 accountable(basis_codes) if {

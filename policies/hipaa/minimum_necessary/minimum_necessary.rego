@@ -34,7 +34,8 @@ _exempt(_) if _provider_treatment
 
 _exempt(_) if input.purpose in {"individual_access", "required_by_law", "hhs_compliance"}
 
-_exempt(_) if request.form == "deidentified"
+# The form as given (request.form defaults a missing one to identified): OPA indexes it.
+_exempt(_) if input.data.form == "deidentified"
 
 _exempt(basis_codes) if basis_codes == {"PATIENT_AUTHORIZATION"}
 
@@ -68,13 +69,15 @@ catalog contains element if {
 	not _excluded_by_form(element)
 }
 
+# input.data.form is request.form for these two forms (only identified is a default); OPA
+# indexes it, so for an identified request neither body is evaluated.
 _excluded_by_form(element) if {
-	request.form == "limited_data_set"
+	input.data.form == "limited_data_set"
 	data.config.elements[element].lds_direct_identifier == true
 }
 
 _excluded_by_form(element) if {
-	request.form == "deidentified"
+	input.data.form == "deidentified"
 	data.config.elements[element].safe_harbor_identifier == true
 }
 
@@ -102,11 +105,8 @@ _permitted := {e | some e in request.elements; in_view(e)} if count(request.elem
 
 else := view
 
-# Requested elements outside the view (none when nothing was requested).
-_withheld contains element if {
-	some element in request.elements
-	not in_view(element)
-}
+# Requested elements outside the view (none when nothing was requested: the view is then permitted).
+_withheld := request.elements - _permitted
 
 # Where the standard does not apply: what was requested, or the whole catalog (read only then).
 _unrestricted := sort(request.elements) if count(request.elements) > 0

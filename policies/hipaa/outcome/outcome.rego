@@ -25,18 +25,42 @@ import data.hipaa.validation
 
 # METADATA
 # title: Decision
-# description: The decision object of decision-api.md §4 (the shim adds decision_id, request_id, evaluated_at).
+# description: |
+#   The decision object of decision-api.md §4 (the shim adds decision_id, request_id, evaluated_at).
+#   One body per outcome, so that `allow` is decided once and what only an allowed disclosure
+#   carries (obligations, the elements it may share, accounting) is built only for one.
 decision := _invalid_decision if validation.invalid
 
-else := {
-	"allow": allow,
-	"basis": basis,
-	"reasons": reasons,
-	"requirements": requirements,
-	"obligations": obligations,
-	"minimum_necessary": minimum_necessary_result,
+else := _allowed_decision if allow
+
+else := _denied_decision
+
+_allowed_decision := {
+	"allow": true,
+	"basis": sort(_bases),
+	"reasons": sort(_reasons),
+	"requirements": _requirements,
+	"obligations": sort(_obligations),
+	"minimum_necessary": minimum_necessary.evaluate(permission_codes),
 	"jurisdictions": sort(state.jurisdictions),
-	"accountable": accountable,
+	"accountable": _accountable,
+	"policy_revision": policy_revision,
+}
+
+# A deny has no obligations and nothing may be shared (permitted_elements is empty).
+_denied_decision := {
+	"allow": false,
+	"basis": sort(_bases),
+	"reasons": sort(_reasons),
+	"requirements": _requirements,
+	"obligations": [],
+	"minimum_necessary": {
+		"applies": minimum_necessary.applies(permission_codes),
+		"permitted_elements": [],
+		"withheld_elements": sort(request.elements),
+	},
+	"jurisdictions": sort(state.jurisdictions),
+	"accountable": false,
 	"policy_revision": policy_revision,
 }
 
@@ -55,9 +79,7 @@ _invalid_decision := {
 # Permissions (P rules): the HIPAA bases. Gate permits (C1-C3) add bases but never stand alone.
 permission_permits := (permissions.permit | business_associates.permit) | data_sets.permit
 
-_gate_permits := psychotherapy_notes.permit | part2.permit
-
-_permits := permission_permits | _gate_permits
+_permits := (permission_permits | psychotherapy_notes.permit) | part2.permit
 
 # Denials of the permission rules themselves (they explain why no basis applies).
 permission_denies := (permissions.deny | business_associates.deny) | data_sets.deny
@@ -75,11 +97,7 @@ _bases := {p.basis | some p in _permits} | state.bases
 
 _reasons := {d.reason | some d in _denies} | state.reasons
 
-basis := sort(_bases)
-
-reasons := sort(_reasons)
-
-requirements := sort({d.requirement | some d in _denies; d.requirement} | state.requirements)
+_requirements := sort({d.requirement | some d in _denies; d.requirement} | state.requirements)
 
 # METADATA
 # title: Allowed
@@ -103,27 +121,12 @@ _obligations contains obligation if some obligation in state.obligations
 
 _obligations contains minimum_necessary.obligation(permission_codes) if minimum_necessary.applies(permission_codes)
 
-_obligations contains accounting.obligation if accounting.accountable(_basis_codes)
+_obligations contains accounting.obligation if _accountable
 
-# Obligations are what to do when allowed; a deny has none.
-default obligations := []
+# The disclosure belongs in an accounting of disclosures (rule A), if it is allowed.
+default _accountable := false
 
-obligations := sort(_obligations) if allow
-
-minimum_necessary_result := minimum_necessary.evaluate(permission_codes) if allow
-
-else := {
-	"applies": minimum_necessary.applies(permission_codes),
-	"permitted_elements": [],
-	"withheld_elements": sort(request.elements),
-}
-
-default accountable := false
-
-accountable if {
-	allow
-	accounting.accountable(_basis_codes)
-}
+_accountable if accounting.accountable(_basis_codes)
 
 # The bundle revision (opa build --revision); "unbundled" under opa test or without a bundle.
 default policy_revision := "unbundled"

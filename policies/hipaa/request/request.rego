@@ -13,11 +13,9 @@ recipient_id := input.recipient.id
 categories := {c | some c in input.data.categories}
 
 # Requested elements (empty when none were named).
-elements := {e | some e in _elements}
+default elements := set()
 
-default _elements := []
-
-_elements := input.data.elements if is_array(input.data.elements)
+elements := {e | some e in input.data.elements} if is_array(input.data.elements)
 
 form := object.get(input, ["data", "form"], "identified")
 
