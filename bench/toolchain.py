@@ -80,7 +80,8 @@ def versions(opa_bin: str, vegeta_bin: Path) -> dict[str, str]:
         "flask": version("flask"),
         "jsonschema": version("jsonschema"),
         "structlog": version("structlog"),
-        "urllib3": version("urllib3"),
+        "pycurl": version("pycurl"),
+        "orjson": version("orjson"),
     } | _optional_versions("fastjsonschema")
 
 
