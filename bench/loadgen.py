@@ -22,6 +22,7 @@ class Attack:
     duration_s: int
     concurrency: int
     rate: int = 0
+    round_no: int = 1
     report: dict[str, Any] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
     load_before: str = ""

@@ -14,6 +14,7 @@ import argparse
 import json
 import pickle
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +44,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured warm-up")
     parser.add_argument(
         "--concurrency", type=int, default=8, help="vegeta connections (both targets)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="load-test rounds (direct, shim fsync=always, shim fsync=never each round); the "
+        "headline figures are medians over the rounds",
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (production: 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (prod: 4)")
@@ -100,16 +108,23 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
     )
     out: dict = {"attacks": [], "shims": {}, "started_at": now}
 
+    round_no = 1
+
     def attack(label, target, mode, targets_file, watched, rate=0, duration=None):
         a = loadgen.Attack(
-            label, target, mode, duration or args.duration, args.concurrency, rate=rate
+            label, target, mode, duration or args.duration, args.concurrency, rate=rate,
+            round_no=round_no,
+        )  # fmt: skip
+        print(
+            f"  vegeta {label} (round {round_no}): {mode} {a.duration_s}s c={a.concurrency} "
+            f"rate={rate}",
+            flush=True,
         )
-        print(f"  vegeta {label}: {mode} {a.duration_s}s c={a.concurrency} rate={rate}", flush=True)
         loadgen.run(vegeta, a, targets_file, workdir, watched)
         return a
 
     rate = None
-    for fsync in ("always", "never"):
+    for round_no, fsync in ((r, f) for r in range(1, args.rounds + 1) for f in ("always", "never")):
         with stack.Shim(
             opa.url, workdir, fsync=fsync, workers=args.workers, threads=args.threads
         ) as shim:
@@ -129,7 +144,7 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
                 "shim_master": [shim.process.pid],
             }
             first = fsync == "always"
-            if first:
+            if first and round_no == 1:
                 attack("warmup-direct", "direct", "closed", direct_targets, watched, 0, args.warmup)
             attack(f"warmup-shim-{fsync}", "shim", "closed", shim_targets, watched, 0, args.warmup)
             phases = []
@@ -145,7 +160,7 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
                 )
             phases.append(attack(f"shim-{fsync}-rate", "shim", "rate", shim_targets, watched, rate))
             out["attacks"].extend(phases)
-            if first and args.shim_profile:
+            if first and round_no == 1 and args.shim_profile:
                 out["shim_profile"] = profile_shim(
                     args, shim, shim_targets, watched, workdir, attack
                 )
@@ -159,6 +174,7 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
                 "decision_log_bytes": shim.decision_log.stat().st_size,
             }
     out["rate"] = rate
+    out["rounds"] = args.rounds
     out["opa_rss_mb"] = stack.rss_mb(opa.process.pid)
     out["opa_pss_mb"] = stack.pss_mb(opa.process.pid)
     return out
@@ -190,28 +206,63 @@ def profile_shim(args, shim, shim_targets, watched, workdir: Path, attack) -> di
     return profiles
 
 
+def _rounds(load: dict, label: str) -> list[loadgen.Attack]:
+    """The attacks named ``label``, one per round, in round order."""
+    found = sorted(
+        (a for a in load["attacks"] if a.label == label),
+        key=lambda a: getattr(a, "round_no", 1),
+    )
+    if not found:
+        raise KeyError(label)
+    return found
+
+
+def _median(values) -> float:
+    return statistics.median(list(values))
+
+
 def headline(eval_summary: dict, load: dict) -> dict:
-    by_label = {a.label: a for a in load["attacks"]}
-    direct_c, shim_c = by_label["direct-closed"], by_label["shim-always-closed"]
-    direct_r, shim_r = by_label["direct-rate"], by_label["shim-always-rate"]
-    never_c, never_r = by_label["shim-never-closed"], by_label["shim-never-rate"]
+    """The headline figures: each the median over the load-test rounds. A ratio or difference of
+    two attacks is taken within each round (same machine state), then the median of those."""
+    direct_c, shim_c = _rounds(load, "direct-closed"), _rounds(load, "shim-always-closed")
+    direct_r, shim_r = _rounds(load, "direct-rate"), _rounds(load, "shim-always-rate")
+    never_c, never_r = _rounds(load, "shim-never-closed"), _rounds(load, "shim-never-rate")
     figures = {
         "policy_eval_p50_us": round(eval_summary["policy_eval_p50_us"], 1),
         "policy_eval_p99_us": round(eval_summary["policy_eval_p99_us"], 1),
-        "direct_rps": round(direct_c.rps, 1),
-        "shim_rps": round(shim_c.rps, 1),
-        "shim_to_direct_ratio": round(shim_c.rps / direct_c.rps, 3),
-        "direct_p50_ms": round(direct_r.latency_ms("50th"), 3),
-        "shim_p50_ms": round(shim_r.latency_ms("50th"), 3),
-        "shim_p99_ms": round(shim_r.latency_ms("99th"), 3),
-        "shim_added_p50_ms": round(shim_r.latency_ms("50th") - direct_r.latency_ms("50th"), 3),
+        "direct_rps": round(_median(a.rps for a in direct_c), 1),
+        "shim_rps": round(_median(a.rps for a in shim_c), 1),
+        "shim_to_direct_ratio": round(
+            _median(s.rps / d.rps for s, d in zip(shim_c, direct_c, strict=True)), 3
+        ),
+        "direct_p50_ms": round(_median(a.latency_ms("50th") for a in direct_r), 3),
+        "shim_p50_ms": round(_median(a.latency_ms("50th") for a in shim_r), 3),
+        "shim_p99_ms": round(_median(a.latency_ms("99th") for a in shim_r), 3),
+        "shim_added_p50_ms": round(
+            _median(
+                s.latency_ms("50th") - d.latency_ms("50th")
+                for s, d in zip(shim_r, direct_r, strict=True)
+            ),
+            3,
+        ),
         "shim_worker_rss_mb": round(max(load["shims"]["always"]["worker_rss_mb"]), 1),
         "opa_rss_mb": round(load["opa_rss_mb"], 1),
         "fixed_rate_rps": load["rate"],
-        "concurrency": direct_c.concurrency,
-        "shim_rps_fsync_never": round(never_c.rps, 1),
-        "shim_p50_ms_fsync_never": round(never_r.latency_ms("50th"), 3),
-        "shim_p99_ms_fsync_never": round(never_r.latency_ms("99th"), 3),
+        "concurrency": direct_c[0].concurrency,
+        "rounds": len(direct_c),
+        "shim_to_direct_ratio_fsync_never": round(
+            _median(s.rps / d.rps for s, d in zip(never_c, direct_c, strict=True)), 3
+        ),
+        "shim_added_p50_ms_fsync_never": round(
+            _median(
+                s.latency_ms("50th") - d.latency_ms("50th")
+                for s, d in zip(never_r, direct_r, strict=True)
+            ),
+            3,
+        ),
+        "shim_rps_fsync_never": round(_median(a.rps for a in never_c), 1),
+        "shim_p50_ms_fsync_never": round(_median(a.latency_ms("50th") for a in never_r), 3),
+        "shim_p99_ms_fsync_never": round(_median(a.latency_ms("99th") for a in never_r), 3),
         "decision_log_record_bytes": round(
             load["shims"]["always"]["decision_log_bytes"]
             / max(1, load["shims"]["always"]["decision_log_lines"])
