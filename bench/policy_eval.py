@@ -10,7 +10,7 @@ from pathlib import Path
 from fixtures import Scenario
 from stats import percentile
 
-from service.sidecar import opa_env
+from service.sidecar import OPA_STORE_FLAG, opa_env
 
 QUERY = "data.hipaa.decision"
 REPO = Path(__file__).resolve().parent.parent
@@ -53,7 +53,10 @@ def _run_opa_json(cmd: list[str], what: str) -> dict:
 def bench_one(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path) -> EvalResult:
     input_path = workdir / f"{scenario.name}.input.json"
     input_path.write_text(json.dumps(scenario.opa_input()), encoding="utf-8")
-    cmd = [opa_bin, "bench", "-b", str(bundle), "-i", str(input_path), "-f", "json", QUERY]
+    cmd = [
+        opa_bin, "bench", OPA_STORE_FLAG, "-b", str(bundle), "-i", str(input_path),
+        "-f", "json", QUERY,
+    ]  # fmt: skip
     doc = _run_opa_json(cmd, f"opa bench for {scenario.name}")
     extra = doc["Extra"]
     prefix = "histogram_timer_rego_query_eval_ns_"
@@ -135,8 +138,8 @@ def package_costs(opa_bin: str, bundle: Path, scenario: Scenario, workdir: Path)
     costs = []
     for name in packages:
         cmd = [
-            opa_bin, "bench", "--fail=false", "-b", str(bundle), "-i", str(input_path),
-            "-f", "json", f"data.hipaa.{name}",
+            opa_bin, "bench", OPA_STORE_FLAG, "--fail=false", "-b", str(bundle),
+            "-i", str(input_path), "-f", "json", f"data.hipaa.{name}",
         ]  # fmt: skip
         result = subprocess.run(
             cmd, capture_output=True, text=True, timeout=300, check=False, env=_bench_env()

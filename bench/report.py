@@ -98,10 +98,11 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         "cores for itself; behind the shim, OPA and the Python workers share them. That is the "
         "real deployment shape (shim and OPA in one pod), and the ratio is read with that in mind."
     )
-    w("- Policy evaluation: `opa bench -b <bundle> -i <input> data.hipaa.decision` per scenario "
-      "with `GOMAXPROCS=1` (one evaluation is single-threaded; see `bench/policy_eval.py`) "
-      "and the sidecar's Go runtime settings (`service.sidecar.OPA_RUNTIME_ENV`: `GOGC=400`, "
-      "`GOMEMLIMIT=100MiB`; the OPA of the load tests runs with them too). "
+    w("- Policy evaluation: `opa bench --optimize-store-for-read-speed -b <bundle> -i <input> "
+      "data.hipaa.decision` per scenario with `GOMAXPROCS=1` (one evaluation is "
+      "single-threaded; see `bench/policy_eval.py`) and the sidecar's settings (its store flag "
+      "`service.sidecar.OPA_STORE_FLAG` and Go runtime settings `service.sidecar.OPA_RUNTIME_ENV`: "
+      "`GOGC=400`, `GOMEMLIMIT=100MiB`; the OPA of the load tests runs with them too). "
       "p50 = median over scenarios of each scenario's median `timer_rego_query_eval_ns`; "
       "p99 = nearest-rank p99 over scenarios of each scenario's p99 (with fewer than 100 "
       "scenarios: the worst scenario's p99).")  # fmt: skip

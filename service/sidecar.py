@@ -93,6 +93,11 @@ def build_bundle(policies_dir: str | os.PathLike[str], out_dir: str | os.PathLik
 #: ~70 MB (budget 150 MB). Values already in the environment win.
 OPA_RUNTIME_ENV = {"GOGC": "400", "GOMEMLIMIT": "100MiB"}
 
+#: OPA's in-memory store keeps the bundle's data as policy values, so a rule reading
+#: ``data.config.*`` does not convert that part of the data on every evaluation (about 4% fewer
+#: allocations per decision, docs/benchmarks.md); the data is written once, at bundle activation.
+OPA_STORE_FLAG = "--optimize-store-for-read-speed"
+
 
 def opa_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment OPA runs with: ``base`` (default ``os.environ``) plus ``OPA_RUNTIME_ENV``."""
@@ -167,6 +172,7 @@ class OpaSidecar:
             "--log-format=json",
             "--log-level=info",
             "--shutdown-grace-period=2",
+            OPA_STORE_FLAG,
             "--bundle",
             str(self.bundle_path),
         ]

@@ -162,6 +162,7 @@ def test_hardened_command_line(opa_server):
     for flag in ("--authorization=basic", "--skip-version-check", "--log-format=json", "--bundle"):
         assert flag in cmd
     assert not any("decision_logs" in part for part in cmd)  # OPA's own decision log stays off
+    assert "--optimize-store-for-read-speed" in cmd  # data read as policy values (benchmarks.md)
 
 
 def test_opa_runs_with_the_go_runtime_settings(opa_server):
