@@ -1,6 +1,7 @@
 """gunicorn settings for the shim (``gunicorn.conf.py`` at the repo root re-exports these).
 
-gthread workers; ``HIPAA_GATE_WORKERS`` x ``HIPAA_GATE_THREADS``; bind ``HIPAA_GATE_BIND``;
+gthread workers (``service.gunicorn_worker``: gunicorn's own refusals in the API's JSON error
+shape); ``HIPAA_GATE_WORKERS`` x ``HIPAA_GATE_THREADS``; bind ``HIPAA_GATE_BIND``;
 access and error logs as JSON lines on stdout; graceful shutdown on SIGTERM. gunicorn's
 ``Server`` header is the bare word ``gunicorn``, without a version.
 """
@@ -19,7 +20,9 @@ def _int(name: str, default: int) -> int:
 
 
 bind = os.environ.get("HIPAA_GATE_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+# gunicorn's gthread worker; a request gunicorn refuses itself (malformed or oversized head) gets
+# the API's JSON error instead of gunicorn's HTML page.
+worker_class = "service.gunicorn_worker.JsonErrorThreadWorker"
 # gunicorn's Python request parser, also where its optional C parser (gunicorn_h1c) is installed:
 # the C parser saved ~20 us of ~1.2 ms per decision here, not worth a native parser of untrusted
 # input on this path (docs/benchmarks.md).

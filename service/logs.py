@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import traceback
@@ -191,6 +192,16 @@ def access_record(resp: Any, environ: dict[str, Any], request_time: Any) -> dict
     return record
 
 
+_REFUSED_PREFIX = "Invalid request from ip="
+_KIND_END = re.compile(r"[:(']")
+
+
+def refusal_kind(error: str) -> str:
+    """What gunicorn refused, without the input it quotes ("Invalid HTTP Version: 'x'" -> its
+    first words); at most 80 characters."""
+    return _KIND_END.split(error, maxsplit=1)[0].strip()[:80] or "malformed request"
+
+
 try:  # gunicorn is absent where the package is only imported (the decide CLI in a slim env)
     from gunicorn.glogging import Logger as _GunicornLogger
 except ImportError:  # pragma: no cover
@@ -205,6 +216,13 @@ class AccessLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
     structlog ``ProcessorFormatter``, which parses it back from JSON: about a tenth of a worker's
     CPU per decision. This writes the same record (``access_record``) with one ``jsonio.dumps``.
     """
+
+    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        # gunicorn logs a request head it refuses as "Invalid request from ip=<client>: <error>",
+        # the error quoting the raw request line or header, which could carry PHI: keep its kind.
+        if isinstance(msg, str) and msg.startswith(_REFUSED_PREFIX):
+            msg = "Invalid request refused: " + refusal_kind(msg.partition(": ")[2])
+        super().warning(msg, *args, **kwargs)
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         if not self.cfg.accesslog:

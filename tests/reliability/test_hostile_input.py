@@ -344,7 +344,7 @@ def test_a_413_does_not_break_the_next_request_on_the_connection(hostile):
     assert nxt.split(b" ")[1] == b"200", nxt
 
 
-def _raw_http(port: int, head: bytes, chunks: list[bytes]) -> tuple[int, bytes]:
+def _raw_http(port: int, head: bytes, chunks: list[bytes], *, with_headers: bool = False):
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head)
         for c in chunks:
@@ -366,7 +366,7 @@ def _raw_http(port: int, head: bytes, chunks: list[bytes]) -> tuple[int, bytes]:
     headers = head_out.decode("latin-1").lower()
     if "transfer-encoding: chunked" in headers:
         payload = _dechunk(payload)
-    return status, payload
+    return (status, payload, headers) if with_headers else (status, payload)
 
 
 def _dechunk(data: bytes) -> bytes:
@@ -566,39 +566,86 @@ def _fuzz_operation(op, mode, base_url: str, checks: list, failures: list[str], 
     run()
 
 
+# A synthetic marker in each refused head: it must be neither echoed to the client nor logged.
+_MARK = b"SYNTHMARK7Q"
 _MALFORMED_HEADS = {
-    "request-line-over-limit": (b"GET /healthz?" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n", 414),
+    "request-line-over-limit": (
+        b"GET /healthz?" + _MARK + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n",
+        414,
+        "uri_too_long",
+        "request line",
+    ),
     "too-many-headers": (
-        b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(60)),
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-M: "
+        + _MARK
+        + b"\r\n"
+        + b"".join(b"X-H%d: v\r\n" % i for i in range(60)),
         431,
+        "request_header_fields_too_large",
+        "headers",
     ),
     "header-over-limit": (
-        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + _MARK + b"b" * 9000 + b"\r\n",
         431,
+        "request_header_fields_too_large",
+        "headers",
     ),
     "content-length-and-chunked": (
         b"POST /v1/disclosures/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
         b"Transfer-Encoding: chunked\r\n",
         400,
+        "invalid_request",
+        "headers",
     ),
     "two-content-lengths": (
         b"POST /v1/disclosures/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
         b"Content-Length: 5\r\n",
         400,
+        "invalid_request",
+        "headers",
     ),
-    "nul-in-method": (b"G\x00T /healthz HTTP/1.1\r\nHost: x\r\n", 400),
-    "space-before-colon": (b"GET /healthz HTTP/1.1\r\nHost : x\r\n", 400),
-    "unknown-http-version": (b"GET /healthz HTTP/9.9\r\nHost: x\r\n", 400),
+    "nul-in-method": (
+        b"G\x00T /healthz?" + _MARK + b" HTTP/1.1\r\nHost: x\r\n",
+        400,
+        "invalid_request",
+        None,
+    ),
+    "space-before-colon": (
+        b"GET /healthz HTTP/1.1\r\nHost : " + _MARK + b"\r\n",
+        400,
+        "invalid_request",
+        "headers",
+    ),
+    "unknown-http-version": (
+        b"GET /healthz?" + _MARK + b" HTTP/9.9\r\nHost: x\r\n",
+        400,
+        "invalid_request",
+        "HTTP version",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(_MALFORMED_HEADS))
 def test_malformed_and_oversized_heads_are_refused(hostile, case):
     # gunicorn's limits (gunicorn_config: request line, header count and size) and its refusal of
-    # ambiguous framing (request smuggling) and malformed heads, before the app sees anything.
-    head, expected = _MALFORMED_HEADS[case]
-    status, _ = _raw_http(hostile.shim.port, head + b"Connection: close\r\n\r\n", [b"abcd"])
+    # ambiguous framing (request smuggling) and malformed heads, before the app sees anything;
+    # the answer is the API's JSON error (service.gunicorn_worker), not gunicorn's HTML page.
+    head, expected, code, part = _MALFORMED_HEADS[case]
+    status, payload, headers = _raw_http(
+        hostile.shim.port, head + b"Connection: close\r\n\r\n", [b"abcd"], with_headers=True
+    )
     assert status == expected
+    assert "content-type: application/json" in headers
+    error = check_answer(status, payload, {expected})["error"]
+    assert error["code"] == code
+    if part is not None:
+        assert error["details"] == [{"path": "", "message": f"the {part} cannot be accepted"}]
+    assert _MARK not in payload
+    # gunicorn's warning about the refusal keeps the kind of error, not the input or the client.
+    stdout = hostile.shim.stdout()
+    assert _MARK.decode() not in stdout
+    assert "Invalid request from ip=" not in stdout
+    assert "Invalid request refused: " in stdout
     status, _ = _raw_http(
         hostile.shim.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", []
     )
