@@ -218,6 +218,13 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         )
     )  # fmt: skip
     w("")
+    failed = [at for at in load["attacks"] if at.report.get("errors")]
+    if failed:
+        w("Failed requests, as vegeta reports them (status 0: no answer within its timeout):\n")
+        for at in failed:
+            errors = "; ".join(f"`{e}`" for e in at.report["errors"])
+            w(f"- {at.label} (r{getattr(at, 'round_no', 1)}): {errors}")
+        w("")
     prof = load.get("shim_profile")
     if prof:
         w("### Profile of the shim workers (py-spy)\n")

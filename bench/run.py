@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     (REPO / ".build").mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-", dir=REPO / ".build"))
+    keep_workdir = False
     try:
         bundle, revision = build_bundle(policy_dir(), workdir / "bundle")
         context["revision"] = revision
@@ -326,7 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         for target, value, ok in verdicts:
             print(f"target {'MET    ' if ok else 'NOT MET'} {target.description}: {value:g}")
         if not figures["all_requests_ok"]:
-            print("WARNING: some requests failed; see the report", file=sys.stderr)
+            # vegeta's results, the shims' stdout and the decision logs say what happened.
+            keep_workdir = True
+            print(
+                f"WARNING: some requests failed; see the report and {workdir} (kept)",
+                file=sys.stderr,
+            )
         parts = (
             context, evals, eval_summary, slowest, profile_rows, profile_metrics,
             package_costs, load, figures, verdicts,
@@ -336,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_report:
             write_report(args.output, parts)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not keep_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(figures, sort_keys=True))
     return 1 if args.strict and not figures["targets_met"] else 0
 
