@@ -27,6 +27,8 @@ class Attack:
     cpu_s: dict[str, float] = field(default_factory=dict)
     load_before: str = ""
     load_after: str = ""
+    steal_pct: float = 0.0  # share of the machine's CPU time the hypervisor took meanwhile
+    probe_ms: float = 0.0  # toolchain.cpu_probe_ms() just before the attack (machine speed)
 
     @property
     def rps(self) -> float:
@@ -70,8 +72,11 @@ def run(
         cmd += [f"-rate={attack.rate}/1s"]
     before = {name: stack.cpu_seconds(pids) for name, pids in watched.items()}
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    attack.probe_ms = toolchain.cpu_probe_ms()
     attack.load_before = toolchain.loadavg()
+    ticks_before = toolchain.cpu_ticks()
     subprocess.run(cmd, check=True, timeout=attack.duration_s + 60, capture_output=True)
+    attack.steal_pct = toolchain.steal_percent(ticks_before, toolchain.cpu_ticks())
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     attack.load_after = toolchain.loadavg()
     attack.cpu_s = {name: stack.cpu_seconds(pids) - before[name] for name, pids in watched.items()}

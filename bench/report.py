@@ -8,6 +8,18 @@ from pathlib import Path
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
 
 
+def _steal(attack) -> str:
+    """CPU time the hypervisor took during the attack (absent from reports before it was kept)."""
+    steal = getattr(attack, "steal_pct", None)
+    return "-" if steal is None else f"{steal:.1f}"
+
+
+def _probe(attack) -> str:
+    """toolchain.cpu_probe_ms() before the attack (absent from reports before it was kept)."""
+    probe = getattr(attack, "probe_ms", None)
+    return "-" if probe is None else f"{probe:.0f}"
+
+
 def _table(headers: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -50,6 +62,21 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         "runs on the machine (other test suites during development), so compare figures from the "
         "same run only."
     )
+    if "eval_steal_pct" in context:
+        w(
+            "- Steal time (CPU time the hypervisor gave this VM's virtual CPUs to other guests, "
+            f"from /proc/stat): {context['eval_steal_pct']:.1f}% during the policy evaluation "
+            "benchmarks; per attack in the load-test table."
+        )
+    if "eval_probe_ms" in context:
+        before, after = context["eval_probe_ms"]
+        w(
+            "- Machine speed: `bench/toolchain.py`'s CPU probe (a fixed Python loop, best of 3; "
+            f"lower is faster) took {before:.0f} ms before the policy evaluation benchmarks and "
+            f"{after:.0f} ms after them; before each attack in the load-test table. A shared host "
+            "slows this VM down by up to half without any steal time showing: compare runs by "
+            "this probe before comparing their figures."
+        )
     w("")
     w("## Settings and fairness\n")
     w(
@@ -205,6 +232,8 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
                 f"{cpu.get('shim_workers', 0) / reqs * 1000:.3f}",
                 f"{cpu.get('vegeta', 0) / reqs * 1000:.3f}",
                 f"{at.load_before} -> {at.load_after}",
+                _steal(at),
+                _probe(at),
             ]
         )
     w(
@@ -212,7 +241,8 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
             [
                 "attack", "mode", "conc.", "rate/s", "requests", "rps", "success", "status",
                 "p50 ms", "p90 ms", "p99 ms", "max ms", "OPA CPU ms/req", "shim CPU ms/req",
-                "vegeta CPU ms/req", "loadavg before -> after",
+                "vegeta CPU ms/req", "loadavg before -> after", "steal %",
+                "CPU probe ms",
             ],
             rows,
         )

@@ -305,7 +305,10 @@ def main(argv: list[str] | None = None) -> int:
         bundle, revision = build_bundle(policy_dir(), workdir / "bundle")
         context["revision"] = revision
         print(f"policy evaluation: opa bench x {len(scenarios)} scenarios", flush=True)
+        ticks, probe = toolchain.cpu_ticks(), toolchain.cpu_probe_ms()
         evals = policy_eval.bench_all(opa_bin, bundle, scenarios, workdir)
+        context["eval_steal_pct"] = toolchain.steal_percent(ticks, toolchain.cpu_ticks())
+        context["eval_probe_ms"] = (probe, toolchain.cpu_probe_ms())
         eval_summary = policy_eval.summary(evals)
         slowest = max(evals, key=lambda r: r.median_ns)
         slowest_scenario = next(s for s in scenarios if s.name == slowest.scenario)

@@ -7,6 +7,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 VEGETA_MODULE = "github.com/tsenart/vegeta/v12"
@@ -118,3 +119,35 @@ def machine() -> dict[str, str]:
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_probe_ms(loops: int = 1_000_000, repeat: int = 3) -> float:
+    """How fast this machine runs a fixed piece of Python now: best of ``repeat`` timings, ms.
+
+    Steal time does not show every slowdown of a shared host (a busy neighbour also takes
+    caches and memory bandwidth); this probe does. Lower is faster; compare runs with it.
+    """
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        total = 0
+        for i in range(loops):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(all, steal) CPU time of the machine so far, in clock ticks (/proc/stat).
+
+    Steal is time the hypervisor gave this VM's virtual CPUs to someone else: on a shared host
+    it is the direct measure of how much the machine was disturbed during an attack.
+    """
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    values = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return sum(values), values[7]
+
+
+def steal_percent(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[0] - before[0]
+    return 100.0 * (after[1] - before[1]) / total if total > 0 else 0.0
