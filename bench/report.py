@@ -73,9 +73,9 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         w(
             "- Machine speed: `bench/toolchain.py`'s CPU probe (a fixed Python loop, best of 3; "
             f"lower is faster) took {before:.0f} ms before the policy evaluation benchmarks and "
-            f"{after:.0f} ms after them; before each attack in the load-test table. A shared host "
-            "slows this VM down by up to half without any steal time showing: compare runs by "
-            "this probe before comparing their figures."
+            f"{after:.0f} ms after them; before each attack in the load-test table. It shows when "
+            "the shared host slows this VM's CPUs down; it does not show every slowdown of "
+            'memory-heavy work such as OPA\'s (see the analysis, "How to read this run").'
         )
     w("")
     w("## Settings and fairness\n")
