@@ -124,8 +124,9 @@ def loadavg() -> str:
 def cpu_probe_ms(loops: int = 1_000_000, repeat: int = 3) -> float:
     """How fast this machine runs a fixed piece of Python now: best of ``repeat`` timings, ms.
 
-    Steal time does not show every slowdown of a shared host (a busy neighbour also takes
-    caches and memory bandwidth); this probe does. Lower is faster; compare runs with it.
+    Lower is faster. It catches the shared host slowing this VM's CPUs down, which steal time
+    often does not show; it misses slowdowns of memory-heavy work (a neighbour taking caches
+    or memory bandwidth), so it is a hint, not a correction factor.
     """
     best = float("inf")
     for _ in range(repeat):
@@ -140,8 +141,8 @@ def cpu_probe_ms(loops: int = 1_000_000, repeat: int = 3) -> float:
 def cpu_ticks() -> tuple[int, int]:
     """(all, steal) CPU time of the machine so far, in clock ticks (/proc/stat).
 
-    Steal is time the hypervisor gave this VM's virtual CPUs to someone else: on a shared host
-    it is the direct measure of how much the machine was disturbed during an attack.
+    Steal is time the hypervisor gave this VM's virtual CPUs to someone else: one sign (not the
+    only one) that the machine was disturbed during an attack.
     """
     fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     values = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
