@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import structlog
 from gunicorn.workers.gthread import ThreadWorker
 
 from service import jsonio
@@ -92,4 +93,7 @@ class JsonErrorThreadWorker(ThreadWorker):
     """gunicorn's ``gthread`` worker; only the error page of a refused request changes."""
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        # The refused request never reached the app: its log lines must not carry the request
+        # id this thread's previous request bound.
+        structlog.contextvars.clear_contextvars()
         super().handle_error(req, _JsonErrorPage(client, exc), addr, exc)

@@ -645,7 +645,12 @@ def test_malformed_and_oversized_heads_are_refused(hostile, case):
     stdout = hostile.shim.stdout()
     assert _MARK.decode() not in stdout
     assert "Invalid request from ip=" not in stdout
-    assert "Invalid request refused: " in stdout
+    refusals = [
+        json.loads(line) for line in stdout.splitlines() if "Invalid request refused: " in line
+    ]
+    assert refusals
+    # ...and no request id: the refused request has none (not the thread's previous one's).
+    assert all("request_id" not in line for line in refusals), refusals[-1]
     status, _ = _raw_http(
         hostile.shim.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", []
     )
