@@ -25,6 +25,9 @@ class Attack:
     round_no: int = 1
     report: dict[str, Any] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
+    # Per process group: system CPU seconds and context switches during the attack.
+    sys_s: dict[str, float] = field(default_factory=dict)
+    switches: dict[str, int] = field(default_factory=dict)
     load_before: str = ""
     load_after: str = ""
     steal_pct: float = 0.0  # share of the machine's CPU time the hypervisor took meanwhile
@@ -71,6 +74,7 @@ def run(
     else:
         cmd += [f"-rate={attack.rate}/1s"]
     before = {name: stack.cpu_seconds(pids) for name, pids in watched.items()}
+    kernel_before = {name: stack.kernel_counters(pids) for name, pids in watched.items()}
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     attack.probe_ms = toolchain.cpu_probe_ms()
     attack.load_before = toolchain.loadavg()
@@ -80,6 +84,10 @@ def run(
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     attack.load_after = toolchain.loadavg()
     attack.cpu_s = {name: stack.cpu_seconds(pids) - before[name] for name, pids in watched.items()}
+    for name, pids in watched.items():
+        system_s, switches = stack.kernel_counters(pids)
+        attack.sys_s[name] = system_s - kernel_before[name][0]
+        attack.switches[name] = switches - kernel_before[name][1]
     attack.cpu_s["vegeta"] = (children_after.ru_utime + children_after.ru_stime) - (
         children_before.ru_utime + children_before.ru_stime
     )

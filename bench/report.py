@@ -77,6 +77,15 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
             "the shared host slows this VM's CPUs down; it does not show every slowdown of "
             'memory-heavy work such as OPA\'s (see the analysis, "How to read this run").'
         )
+    if "wake_round_trip_us" in context:
+        wake = context["wake_round_trip_us"]
+        w(
+            "- Wake-ups: two processes passing a byte back and forth over pipes "
+            "(`toolchain.wake_round_trip_us`, two wake-ups per round trip) took "
+            + " and ".join(f"{us:.1f} us {where}" for where, us in wake.items())
+            + " per round trip. Waking a process on the other virtual CPU is what costs on this "
+            "VM; the kernel table below counts the switches per request."
+        )
     w("")
     w("## Settings and fairness\n")
     w(
@@ -248,6 +257,7 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         )
     )  # fmt: skip
     w("")
+    _kernel_section(w, load["attacks"])
     failed = [at for at in load["attacks"] if at.report.get("errors")]
     if failed:
         w("Failed requests, as vegeta reports them (status 0: no answer within its timeout):\n")
@@ -329,6 +339,39 @@ PROFILE_VIEWS = {
         "CPU is spent on, i.e. what limits throughput."
     ),
 }
+
+
+def _kernel_section(w, attacks) -> None:
+    """System CPU and context switches per request, by process group (absent from old runs)."""
+    measured = [at for at in attacks if getattr(at, "switches", None)]
+    if not measured:
+        return
+    w("### Kernel work per request\n")
+    w(
+        "From `/proc` before and after each attack: the system CPU time (part of the `CPU "
+        "ms/req` above) and the context switches, voluntary or not, of every thread. A switch "
+        "is a thread going to sleep (waiting for a request, an answer, the disk, a lock or the "
+        "GIL) or being put aside; each one means a wake-up later, and a wake-up on the other "
+        "virtual CPU is what costs on this VM (see the machine section).\n"
+    )
+    rows = []
+    for at in measured:
+        reqs = max(at.report.get("requests", 0), 1)
+        row = [f"{at.label} (r{getattr(at, 'round_no', 1)})"]
+        for group in ("opa", "shim_workers"):
+            row += [
+                f"{at.sys_s.get(group, 0) / reqs * 1000:.3f}",
+                f"{at.switches.get(group, 0) / reqs:.1f}",
+            ]
+        rows.append(row)
+    w(
+        _table(
+            ["attack", "OPA system CPU ms/req", "OPA switches/req",
+             "shim system CPU ms/req", "shim switches/req"],
+            rows,
+        )
+    )  # fmt: skip
+    w("")
 
 
 def _profile_section(w, prof: dict) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import shutil
 import statistics
@@ -305,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         bundle, revision = build_bundle(policy_dir(), workdir / "bundle")
         context["revision"] = revision
         print(f"policy evaluation: opa bench x {len(scenarios)} scenarios", flush=True)
+        context["wake_round_trip_us"] = {
+            "across CPUs": toolchain.wake_round_trip_us(None),
+            "on one CPU": toolchain.wake_round_trip_us({min(os.sched_getaffinity(0))}),
+        }
         ticks, probe = toolchain.cpu_ticks(), toolchain.cpu_probe_ms()
         evals = policy_eval.bench_all(opa_bin, bundle, scenarios, workdir)
         context["eval_steal_pct"] = toolchain.steal_percent(ticks, toolchain.cpu_ticks())

@@ -138,6 +138,44 @@ def cpu_probe_ms(loops: int = 1_000_000, repeat: int = 3) -> float:
     return best * 1000
 
 
+def wake_round_trip_us(cpus: set[int] | None, rounds: int = 20_000) -> float:
+    """Mean wall time of one wake-up round trip between two processes, in microseconds.
+
+    Parent and child pass one byte back and forth over two pipes: each round trip is two
+    wake-ups of a sleeping process. ``cpus`` pins both processes to that set (one CPU: every
+    wake-up is a switch on that CPU; None: wherever the scheduler puts them, usually one each).
+    What a request costs beyond its own computation is mostly such wake-ups (the client, the
+    shim's threads, OPA), so this says what one costs on this machine.
+    """
+    to_child, from_parent = os.pipe()
+    to_parent, from_child = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child echoes and exits
+        try:
+            if cpus is not None:
+                os.sched_setaffinity(0, cpus)
+            for _ in range(rounds):
+                os.read(to_child, 1)
+                os.write(from_child, b"x")
+        finally:
+            os._exit(0)
+    saved = os.sched_getaffinity(0)
+    try:
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
+        started = time.perf_counter()
+        for _ in range(rounds):
+            os.write(from_parent, b"x")
+            os.read(to_parent, 1)
+        elapsed = time.perf_counter() - started
+    finally:
+        os.sched_setaffinity(0, saved)
+        os.waitpid(pid, 0)
+        for fd in (to_child, from_parent, to_parent, from_child):
+            os.close(fd)
+    return elapsed / rounds * 1e6
+
+
 def cpu_ticks() -> tuple[int, int]:
     """(all, steal) CPU time of the machine so far, in clock ticks (/proc/stat).
 
