@@ -1,7 +1,8 @@
 """gunicorn settings for the shim (``gunicorn.conf.py`` at the repo root re-exports these).
 
 gthread workers (``service.gunicorn_worker``: gunicorn's own refusals in the API's JSON error
-shape); ``HIPAA_GATE_WORKERS`` x ``HIPAA_GATE_THREADS``; bind ``HIPAA_GATE_BIND``;
+shape); ``HIPAA_GATE_WORKERS`` x ``HIPAA_GATE_THREADS``; bind ``HIPAA_GATE_BIND``; idle
+keep-alive connections kept ``HIPAA_GATE_KEEPALIVE`` seconds;
 access and error logs as JSON lines on stdout; graceful shutdown on SIGTERM. gunicorn's
 ``Server`` header is the bare word ``gunicorn``, without a version.
 """
@@ -32,7 +33,14 @@ threads = _int("THREADS", 4)
 wsgi_app = "service:create_app()"
 timeout = 30
 graceful_timeout = _int("GRACEFUL_TIMEOUT", 10)
-keepalive = 5
+# Seconds an idle keep-alive connection stays open. A gateway in front pools its connections and
+# reuses an idle one without warning; if this side closes it first, the gateway's next request
+# can meet the close and fail with a reset (a POST is not retried), as one of ~30,000 benchmark
+# requests did with gunicorn's 5 s. So the gateway must close first: keep its idle timeout for
+# upstream connections below this (nginx's upstream `keepalive_timeout` and an AWS ALB's idle
+# timeout are 60 s by default). An idle connection holds no thread, only a slot in the poller
+# (`worker_connections`).
+keepalive = _int("KEEPALIVE", 75)
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs heartbeat
 # gunicorn >= 25 opens a runtime-management socket in $HOME by default; this service needs none.
 control_socket_disable = True

@@ -287,28 +287,6 @@ def test_oversized_body_with_content_length(hostile):
     assert check_answer(status, content, {413})["error"]["code"] == "request_too_large"
 
 
-def _read_one_response(sock: socket.socket) -> bytes | None:
-    """The head of one HTTP response (its body read off by Content-Length); None on EOF."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return head
-
-
 def test_a_413_does_not_break_the_next_request_on_the_connection(hostile):
     """A gateway pools connections and streams bodies. The 413 comes back before the body is
     read; the server must then either announce `Connection: close` or go on serving the
@@ -328,7 +306,7 @@ def test_a_413_does_not_break_the_next_request_on_the_connection(hostile):
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         first = request(big)
         sock.sendall(first[:2048])  # headers and the start of the body; the rest streams later
-        head = _read_one_response(sock)
+        head = harness.read_one_response(sock)
         assert head is not None
         assert head.split(b" ")[1] == b"413", head
         headers = head.decode("latin-1").lower()
@@ -337,7 +315,7 @@ def test_a_413_does_not_break_the_next_request_on_the_connection(hostile):
         try:
             sock.sendall(first[2048:])
             sock.sendall(request(good))
-            nxt = _read_one_response(sock)
+            nxt = harness.read_one_response(sock)
         except OSError as exc:
             nxt = f"{type(exc).__name__}".encode()
     assert nxt is not None, "413 said keep-alive, then the connection was dropped"
