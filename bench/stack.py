@@ -157,9 +157,10 @@ def pss_mb(pid: int) -> float:
 def kernel_counters(pids: list[int]) -> tuple[float, int]:
     """System CPU seconds and context switches (voluntary and not, every live thread) of pids.
 
-    On this VM a system call or a switch costs several microseconds (a nested guest): these
-    say how much of a process's CPU per request is spent in the kernel, and how often it sleeps
-    and wakes per request. Threads that have exited are not counted (neither path has any).
+    On this VM (a nested guest) a system call is cheap but waking a thread on the other CPU
+    costs tens of microseconds: these say how much of a process's CPU per request is spent in
+    the kernel, and how often it sleeps and is woken per request. Threads that have exited are
+    not counted (neither path has any).
     """
     system_ticks = 0
     switches = 0
