@@ -506,6 +506,15 @@ class Stack:
             self.opa.stop()
 
 
+def raw_decide_request(port: int, body: bytes) -> bytes:
+    """The bytes of one keep-alive `POST /v1/disclosures/decide` with a JSON body."""
+    return (
+        "POST /v1/disclosures/decide HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
 def read_one_response(sock: socket.socket) -> bytes | None:
     """The head of one HTTP response (its body read off by Content-Length); None on EOF."""
     data = b""

@@ -296,15 +296,8 @@ def test_a_413_does_not_break_the_next_request_on_the_connection(hostile):
     big = b'{"x": "' + b"a" * (LIMIT + 4096) + b'"}'
     good = json.dumps(valid_body(hostile)).encode()
 
-    def request(body: bytes) -> bytes:
-        return (
-            "POST /v1/disclosures/decide HTTP/1.1\r\n"
-            f"Host: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
-
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        first = request(big)
+        first = harness.raw_decide_request(port, big)
         sock.sendall(first[:2048])  # headers and the start of the body; the rest streams later
         head = harness.read_one_response(sock)
         assert head is not None
@@ -314,7 +307,7 @@ def test_a_413_does_not_break_the_next_request_on_the_connection(hostile):
             return  # announced: the client knows to open a new connection
         try:
             sock.sendall(first[2048:])
-            sock.sendall(request(good))
+            sock.sendall(harness.raw_decide_request(port, good))
             nxt = harness.read_one_response(sock)
         except OSError as exc:
             nxt = f"{type(exc).__name__}".encode()

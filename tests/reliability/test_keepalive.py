@@ -20,12 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def _request(port: int, body: dict) -> bytes:
-    data = json.dumps(body).encode()
-    return (
-        "POST /v1/disclosures/decide HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(data)}\r\n\r\n"
-    ).encode() + data
+    return harness.raw_decide_request(port, json.dumps(body).encode())
 
 
 def _status(head: bytes | None) -> bytes | None:
