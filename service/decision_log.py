@@ -217,6 +217,35 @@ def loggable_input(opa_input: dict[str, Any], patient_ref: str) -> dict[str, Any
     return logged
 
 
+def _replace_string(value: Any, raw: str, replacement: str) -> Any:
+    """``value`` with every string equal to ``raw`` (at any depth) replaced."""
+    if isinstance(value, str):
+        return replacement if value == raw else value
+    if isinstance(value, dict):
+        return {k: _replace_string(v, raw, replacement) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_string(v, raw, replacement) for v in value]
+    return value
+
+
+def without_raw_patient_id(opa_input: dict[str, Any], patient_ref: str) -> dict[str, Any]:
+    """The input with the raw patient id, wherever else it appears as a value, pseudonymized.
+
+    The patient id can come back outside ``patient.id``: as the recipient's id when the patient
+    is the recipient (right of access), in an authorization's ``recipients``, as the requester's
+    user id on a patient portal. The contract (§5) allows it in no log line, so every string equal
+    to it becomes ``patient_ref``. A copy is made only when the id occurs more than once, which
+    one pass over the compact JSON of the input tells (canonical escapes on both sides).
+    """
+    patient = opa_input.get("patient")
+    raw = patient.get("id") if isinstance(patient, dict) else None
+    if not isinstance(raw, str) or not raw:
+        return opa_input
+    if jsonio.dumps(opa_input).count(jsonio.dumps(raw)) < 2:
+        return opa_input
+    return _replace_string(opa_input, raw, patient_ref)
+
+
 def _codes(items: Any) -> list[str]:
     if not isinstance(items, list):
         return []
@@ -239,6 +268,7 @@ def decision_record(
     For a request that ended in a 503, ``decision`` is ``None``: ``allow`` is false and
     ``reasons`` holds the error code (lower case, so it cannot be confused with a policy code).
     """
+    opa_input = without_raw_patient_id(opa_input, patient_ref)
     requester = opa_input.get("requester", {})
     recipient = opa_input.get("recipient", {})
     data = opa_input.get("data", {})

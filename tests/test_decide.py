@@ -148,6 +148,41 @@ def test_patient_id_is_pseudonymised_everywhere_in_the_record(client, decision_l
     assert record["input"]["request_id"] == "gw-test-0001"
 
 
+def test_patient_id_repeated_elsewhere_in_the_request_never_reaches_the_log(
+    client, decision_log_path, capsys
+):
+    # Right of access: the patient is the recipient, so the recipient id is the patient id; a
+    # patient portal may also use it as the requester's user id and in an authorization.
+    body = request_body(
+        requester={"user_id": SAMPLE_PATIENT_ID, "roles": ["patient_portal"], "mfa": True},
+        recipient={"type": "patient", "id": SAMPLE_PATIENT_ID, "identity_verified": True},
+        purpose="individual_access",
+        authorizations=[
+            {
+                "id": "auth-test-0001",
+                "type": "hipaa_authorization",
+                "signed": True,
+                "signed_on": "2026-01-15",
+                "recipients": [SAMPLE_PATIENT_ID, "npi-0000000001"],
+                "purposes": ["individual_access"],
+                "categories": ["general"],
+            }
+        ],
+    )
+    resp, _answer = decide(client, body)
+    assert resp.status_code == 200
+    raw = decision_log_path.read_text(encoding="utf-8")
+    assert SAMPLE_PATIENT_ID not in raw
+    assert SAMPLE_PATIENT_ID not in capsys.readouterr().out  # the stdout copy
+    record = json.loads(raw)
+    ref = patient_ref(DEVELOPMENT_KEY, SAMPLE_PATIENT_ID)
+    assert record["recipient"] == {"type": "patient", "id": ref, "name": None}
+    assert record["requester"]["user_id"] == ref
+    assert record["input"]["recipient"]["id"] == ref
+    assert record["input"]["authorizations"][0]["recipients"] == [ref, "npi-0000000001"]
+    assert record["input"]["recipient"]["type"] == "patient"
+
+
 def test_logged_input_replays_to_the_same_decision(client, decision_log_path, opa_server):
     import requests
 
