@@ -49,9 +49,14 @@ def decision_problem(result: Any) -> str | None:
         return "undefined" if result is None else "malformed"
     if not isinstance(result.get("allow"), bool):
         return "malformed"
+    # Every field of the contract's response (§4) must be there: a gateway reads them blindly.
     for name in _DECISION_LISTS:
-        if name in result and not isinstance(result[name], list):
+        if not isinstance(result.get(name), list):
             return "malformed"
+    if not isinstance(result.get("minimum_necessary"), dict):
+        return "malformed"
+    if not isinstance(result.get("policy_revision"), str) or not result["policy_revision"]:
+        return "malformed"
     if result["allow"] and (not result.get("basis") or result.get("reasons")):
         return "malformed"  # allow needs a basis and no deny reason (contract §4)
     return None
@@ -140,7 +145,13 @@ def breach_plan() -> Response:
     g.endpoint_label = "breach_plan"
     state = _state()
     body = read_json(request, state.config["MAX_BODY_BYTES"])
-    validate_request(body, schema="breach_plan.schema.json")
+    try:
+        validate_request(body, schema="breach_plan.schema.json")
+    except RequestValidationError as exc:
+        # The policy checks what the schema cannot (calendar dates, known states): ask it too, so
+        # that every problem is listed at once, not the policy's only after a second attempt.
+        exc.details = _with_policy_problems(exc.details, body)
+        raise
     plan_input = {
         "discovered_on": body["discovered_on"],
         "affected": body["affected"],
@@ -159,6 +170,29 @@ def breach_plan() -> Response:
         ]
         raise RequestValidationError(details=details)
     return jsonify(answer)
+
+
+def _with_policy_problems(details: list[dict[str, str]], body: Any) -> list[dict[str, str]]:
+    """``details`` plus the breach policy's own problems on fields the schema found no fault in."""
+    if not isinstance(body, dict):
+        return details
+    try:
+        answer = query(BREACH_DOCUMENT, body, label="hipaa.breach.plan")
+    except OpaError:
+        return details  # the schema's problems are enough for a 400
+    errors = answer.result.get("errors") if isinstance(answer.result, dict) else None
+    if not isinstance(errors, list):
+        return details
+    seen = {d["path"] for d in details}
+    extra = [
+        {"path": e["path"], "message": e["message"]}
+        for e in errors
+        if isinstance(e, dict)
+        and isinstance(e.get("path"), str)
+        and isinstance(e.get("message"), str)
+        and not any(e["path"] == p or e["path"].startswith(p + "/") for p in seen)
+    ]
+    return sorted(details + extra, key=lambda d: (d["path"], d["message"]))
 
 
 @bp.get("/v1/state-laws/<code>")

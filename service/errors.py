@@ -71,6 +71,12 @@ class UnsupportedMediaType(ApiError):
     message = "The request body must be sent as application/json."
 
 
+class TransferCodingNotImplemented(ApiError):
+    status = 501
+    code = "not_implemented"
+    message = "The request's transfer coding is not supported (only chunked is)."
+
+
 class PolicyEngineUnavailable(ApiError):
     status = 503
     code = "policy_engine_unavailable"

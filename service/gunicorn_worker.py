@@ -10,6 +10,8 @@ gunicorn still decides what to refuse and with which status: only the page it wr
 from __future__ import annotations
 
 import socket
+import uuid
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -27,6 +29,9 @@ _CODES = {
     500: ("internal_error", "The server could not complete the request."),
     501: ("not_implemented", "The request's transfer coding is not supported."),
 }
+
+#: RFC 9110 reason phrases where Python's (RFC 7231) differ, for the statuses above.
+_REASONS = {414: "URI Too Long"}
 
 #: The part of the request each of gunicorn's parser errors is about (by exception class name).
 _PARTS = {
@@ -53,10 +58,15 @@ def error_response(page: bytes, exc: BaseException | None) -> bytes:
     """The JSON error answer for the HTTP response ``page`` gunicorn would have sent."""
     status_line = page.split(b"\r\n", 1)[0].decode("latin-1")
     try:
-        _, status_text, reason = status_line.split(" ", 2)
-        status = int(status_text)
+        status = int(status_line.split(" ", 2)[1])
+    except (IndexError, ValueError):
+        status = 400
+    # The standard reason phrase: gunicorn's page can pair a status with another's (501 "Bad
+    # Request").
+    try:
+        reason = _REASONS.get(status) or HTTPStatus(status).phrase
     except ValueError:
-        status, reason = 400, "Bad Request"
+        status, reason = (400, "Bad Request") if status < 500 else (500, "Internal Server Error")
     code, message = _CODES.get(status, _CODES[400 if status < 500 else 500])
     details = []
     part = _PARTS.get(type(exc).__name__) if exc is not None else None
@@ -66,6 +76,8 @@ def error_response(page: bytes, exc: BaseException | None) -> bytes:
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"
         "Connection: close\r\n"
+        # Like every answer of the app (docs/api.md); the request never got one of its own.
+        f"X-Request-ID: {uuid.uuid4()}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
         "Cache-Control: no-store\r\n"

@@ -249,3 +249,25 @@ def test_the_endpoint_serves_the_plan(client, opa_server):
     resp = client.post("/v1/breach-notifications/plan", json=body)
     assert resp.status_code == 200
     assert resp.get_json() == _plan(opa_server, dict(body, part2_records=False))
+
+
+def test_the_endpoint_lists_schema_and_calendar_problems_together(client, opa_server):
+    # The schema finds the negative count; only the policy knows there is no 13th month.
+    body = {"discovered_on": "2026-13-01", "affected": {"CA": -1, "TX": 5}}
+    resp = client.post("/v1/breach-notifications/plan", json=body)
+    assert resp.status_code == 400
+    details = resp.get_json()["error"]["details"]
+    assert [d["path"] for d in details] == ["/affected/CA", "/discovered_on"]
+    # The calendar problem is worded by the policy, as when it is the only problem.
+    alone = client.post(
+        "/v1/breach-notifications/plan", json={"discovered_on": "2026-13-01", "affected": {"TX": 5}}
+    ).get_json()["error"]["details"]
+    assert details[1] == alone[0]
+
+
+def test_the_schemas_problems_stand_when_the_policy_cannot_be_asked(app_factory):
+    client = app_factory(OPA_URL="http://127.0.0.1:9").test_client()
+    body = {"discovered_on": "2026-13-01", "affected": {"CA": -1}}
+    resp = client.post("/v1/breach-notifications/plan", json=body)
+    assert resp.status_code == 400
+    assert [d["path"] for d in resp.get_json()["error"]["details"]] == ["/affected/CA"]

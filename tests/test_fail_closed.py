@@ -31,6 +31,15 @@ decision := {"allow": true, "basis": [{"code": "X"}], "reasons": [{"code": "Y"}]
 decision := ["not", "an", "object"] if input.purpose == "marketing"
 
 decision := {"allow": true, "basis": "X", "reasons": []} if input.purpose == "hhs_compliance"
+
+decision := {"allow": true, "basis": [{"code": "TREATMENT"}]} if input.purpose == "legal_defense"
+
+decision := {"allow": false} if input.purpose == "sale_of_phi"
+
+decision := {
+	"allow": false, "basis": [], "reasons": [{"code": "NO_PERMISSION"}], "requirements": [],
+	"obligations": [], "minimum_necessary": {}, "jurisdictions": [],
+} if input.purpose == "public_health"
 """
 
 
@@ -148,7 +157,17 @@ def test_client_reports_kinds():
 
 @pytest.mark.parametrize(
     "purpose",
-    ["treatment", "payment", "research", "training", "marketing", "hhs_compliance"],
+    [
+        "treatment",
+        "payment",
+        "research",
+        "training",
+        "marketing",
+        "hhs_compliance",
+        "legal_defense",
+        "sale_of_phi",
+        "public_health",
+    ],
     ids=[
         "undefined",
         "allow-not-boolean",
@@ -156,6 +175,9 @@ def test_client_reports_kinds():
         "allow-with-reasons",
         "not-an-object",
         "basis-not-a-list",
+        "allow-missing-contract-fields",
+        "bare-deny",
+        "no-policy-revision",
     ],
 )
 def test_unusable_decision_from_a_real_opa_is_503(app_factory, odd_opa, decision_log_path, purpose):
@@ -172,7 +194,7 @@ def test_opa_refusing_the_query_is_503(app_factory, opa_server):
     assert_denied_503(client.post(DECIDE, json=request_body()), "policy_engine_unavailable")
 
 
-def test_unwritable_decision_log_is_503_decision_log_unavailable(app_factory, capfd):
+def test_unwritable_decision_log_is_503_decision_log_unavailable(app_factory, capfd, opa_server):
     client = app_factory(DECISION_LOG="/dev/full").test_client()
     capfd.readouterr()
     resp = client.post(DECIDE, json=request_body())
@@ -184,6 +206,8 @@ def test_unwritable_decision_log_is_503_decision_log_unavailable(app_factory, ca
     assert records[0]["allow"] is False
     assert records[0]["reasons"] == ["decision_log_unavailable"]
     assert records[0]["basis"] == []
+    # The policy did decide (it was not acted on): the record names the revision that decided.
+    assert records[0]["policy_revision"] == opa_server.revision
 
 
 def test_missing_log_directory_is_503(app_factory, tmp_path):

@@ -6,9 +6,10 @@ The refusals themselves, through a real gunicorn, are in tests/reliability/test_
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
-from gunicorn.http.errors import InvalidHTTPVersion, LimitRequestLine
+from gunicorn.http.errors import InvalidHTTPVersion, LimitRequestLine, UnsupportedTransferCoding
 
 from service.gunicorn_worker import error_response
 from service.logs import refusal_kind
@@ -44,6 +45,18 @@ def test_deny_malformed_version_answers_invalid_request_naming_the_part():
     }
 
 
+def test_deny_unsupported_coding_is_501_with_its_own_reason_and_a_request_id():
+    # gunicorn writes "501 Bad Request" for a transfer coding it does not know.
+    status, headers, body = _split(
+        error_response(_page("501 Bad Request"), UnsupportedTransferCoding("br"))
+    )
+    assert status == "HTTP/1.1 501 Not Implemented"
+    assert body["error"]["code"] == "not_implemented"
+    assert uuid.UUID(headers["x-request-id"]).version == 4
+    _, again, _ = _split(error_response(_page("400 Bad Request"), None))
+    assert again["x-request-id"] != headers["x-request-id"]
+
+
 def test_deny_long_request_line_keeps_gunicorns_status():
     status, _, body = _split(
         error_response(_page("414 URI Too Long"), LimitRequestLine(5000, 4094))
@@ -70,8 +83,10 @@ def test_deny_server_error_has_no_details():
 @pytest.mark.parametrize(
     ("page", "status", "code"),
     [
-        (_page("418 I'm a teapot"), "HTTP/1.1 418 I'm a teapot", "invalid_request"),
+        (_page("418 I'm a teapot"), "HTTP/1.1 418 I'm a Teapot", "invalid_request"),
         (_page("502 Bad Gateway"), "HTTP/1.1 502 Bad Gateway", "internal_error"),
+        (_page("499 Client Closed"), "HTTP/1.1 400 Bad Request", "invalid_request"),
+        (_page("599 Odd"), "HTTP/1.1 500 Internal Server Error", "internal_error"),
         (b"garbage", "HTTP/1.1 400 Bad Request", "invalid_request"),
     ],
 )

@@ -118,6 +118,77 @@ def test_chunked_body_at_the_limit_is_read_whole(app_factory):
     error_of(resp, 400, "invalid_request")
 
 
+def test_chunked_body_over_the_limit_is_413_whatever_its_media_type(app_factory):
+    # Size comes before media type (docs/api.md), also when only reading tells the size.
+    client = app_factory(MAX_BODY_BYTES=1024).test_client()
+    resp = client.post(
+        DECIDE,
+        input_stream=io.BytesIO(b"a" * 5000),
+        headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    error_of(resp, 413, "request_too_large")
+    small = client.post(
+        DECIDE,
+        input_stream=io.BytesIO(b"a" * 10),
+        headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    error_of(small, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("coding", ["gzip, chunked", "deflate, chunked", "x-gzip, chunked"])
+def test_a_transfer_coding_left_undone_is_501(client, coding):
+    # gunicorn undoes only the chunking and passes the still-encoded body on.
+    resp = client.post(
+        DECIDE,
+        input_stream=io.BytesIO(json.dumps(request_body()).encode()),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": coding},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    error_of(resp, 501, "not_implemented")
+
+
+def test_identity_then_chunked_is_read_as_chunked(client):
+    resp = client.post(
+        DECIDE,
+        input_stream=io.BytesIO(json.dumps(request_body(purpose="nope")).encode()),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "identity, chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    error_of(resp, 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    ("where", "path"),
+    [
+        ("patient_id", "/patient/id"),
+        ("user_id", "/requester/user_id"),
+        ("key", "/context/k\\ud800"),
+    ],
+)
+def test_a_lone_surrogate_is_invalid_json_naming_the_string(client, where, path):
+    raw = json.dumps(request_body())
+    if where == "patient_id":
+        raw = raw.replace('"p-test-0001"', '"p-test-\\ud800"')
+    elif where == "user_id":
+        raw = raw.replace('"u-102"', '"u-\\udfff-102"')
+    else:
+        raw = raw[:-1] + ', "context": {"k\\ud800": true}}'
+    error = error_of(
+        client.post(DECIDE, data=raw, content_type="application/json"), 400, "invalid_json"
+    )
+    assert error["details"] == [{"path": path, "message": "not Unicode text (lone surrogate)"}]
+
+
+def test_a_surrogate_pair_is_ordinary_text(client):
+    raw = json.dumps(request_body()).replace(
+        '"Test Cardiology"', '"Test \\ud83e\\udec0 Cardiology"'
+    )
+    resp = client.post(DECIDE, data=raw, content_type="application/json")
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+
+
 def test_unknown_path_is_json_404(client):
     error_of(client.get("/v1/nothing-here"), 404, "not_found")
 
