@@ -45,10 +45,15 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 _minor_care_barred if {
 	input.purpose == "individual_access"
 	input.recipient.type == "personal_representative"
-	is_number(input.patient.age)
-	input.patient.age < 18
 	request.patient("minor_consented_care")
+	not _adult
 	not _parent_access_allowed
+}
+
+# An unknown age is treated as a minor's (fail closed), as the state overlay does.
+_adult if {
+	is_number(input.patient.age)
+	input.patient.age >= 18
 }
 
 # State data (data.hipaa.state.minor_parental_access, per jurisdiction: true = the state gives

@@ -153,7 +153,7 @@ test_deny_p5_parent_of_minor_for_minor_consented_care if {
 
 # P5 minors (rules.md P5): a parent's access to minor-consented care is allowed when state data
 # permits it (some jurisdiction says so and none limits it) or, where state law is silent, on a
-# professional's judgment; otherwise NO_PERMISSION.
+# professional's judgment; otherwise NO_PERMISSION. An unknown age counts as a minor's.
 _minor_parent(patch) := _req(object.union(
 	{
 		"purpose": "individual_access", "recipient": {"type": "personal_representative"},
@@ -212,6 +212,17 @@ test_deny_p5_parent_of_minor_silent_state_without_judgment if {
 	d := data.hipaa.decision with input as _minor_parent({})
 	d.allow == false
 	d.reasons == [_p5_reason]
+}
+
+test_deny_p5_unknown_age_counts_as_minor if {
+	every patient in [object.remove(fx.base.patient, ["age"]), object.union(fx.base.patient, {"age": null})] {
+		d := data.hipaa.decision with input as object.union(
+			_minor_parent({}),
+			{"patient": object.union(patient, {"minor_consented_care": true})},
+		)
+		d.allow == false
+		d.reasons == [_p5_reason]
+	}
 }
 
 test_allow_p5_adult_with_minor_consented_care_flag if {
