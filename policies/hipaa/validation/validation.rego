@@ -271,6 +271,12 @@ problems contains _problem(sprintf("/authorizations/%d/type", [i]), "one of the 
 	not object.get(auth, "type", null) in authorization_types
 }
 
+problems contains _problem(sprintf("/authorizations/%d/id", [i]), "a string or null is required") if {
+	some i, auth in _authorizations
+	is_object(auth)
+	not type_name(object.get(auth, "id", null)) in _nullable_string_types
+}
+
 problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a boolean is required") if {
 	some i, auth in _authorizations
 	is_object(auth)
@@ -351,6 +357,7 @@ _restriction(value) if {
 _authorization(value) if {
 	is_object(value)
 	value.type in authorization_types
+	type_name(object.get(value, "id", null)) in {"string", "null"}
 	is_boolean(object.get(value, "signed", false))
 	is_boolean(object.get(value, "revoked", false))
 	_nullable_date(object.get(value, "signed_on", null))

@@ -126,8 +126,11 @@ _malformed_optional_cases := [
 		"paths": {"/authorizations/0/purposes"},
 	},
 	{
-		"patch": {"authorizations": [fx.authorization("consent", {"signed": "true", "revoked": 0})]},
-		"paths": {"/authorizations/0/type", "/authorizations/0/signed", "/authorizations/0/revoked"},
+		"patch": {"authorizations": [fx.authorization("consent", {"id": 88, "signed": "true", "revoked": 0})]},
+		"paths": {
+			"/authorizations/0/type", "/authorizations/0/id", "/authorizations/0/signed",
+			"/authorizations/0/revoked",
+		},
 	},
 	{
 		"patch": {"authorizations": [fx.authorization("hipaa_authorization", {
