@@ -4,12 +4,14 @@ package hipaa.permissions
 
 import data.hipaa.lib
 import data.hipaa.request
+import data.hipaa.state
 
 # METADATA
 # title: P5 Individual access
 # description: |
 #   Access by the patient, or by a personal representative (164.502(g)) — except a parent of a
-#   minor for care the minor consented to, unless a licensed professional exercises judgment.
+#   minor for care the minor consented to, unless state law permits the parent's access or, where
+#   state law is silent, a licensed professional exercises judgment.
 # custom:
 #   rule: P5
 #   code: INDIVIDUAL_ACCESS
@@ -25,14 +27,15 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 # title: P5 Minor's own care
 # description: |
 #   A parent is not the personal representative of a minor for care the minor lawfully consented
-#   to (164.502(g)(3)); where state law is silent a licensed professional may decide (professional_judgment).
+#   to (164.502(g)(3)): access needs state law permitting it (164.502(g)(3)(ii)(A)-(B)) or, where
+#   state law is silent, a licensed professional's judgment (164.502(g)(3)(ii)(C)).
 # custom:
 #   rule: P5
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.502(g)(3)
 #   message: |-
 #     A parent is not the personal representative for care the minor consented to; access needs
-#     a licensed professional's judgment or state law permitting it.
+#     state law permitting it or, where state law is silent, a licensed professional's judgment.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "individual_access"
 	input.recipient.type == "personal_representative"
@@ -42,8 +45,27 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 _minor_care_barred if {
 	input.purpose == "individual_access"
 	input.recipient.type == "personal_representative"
-	is_number(input.patient.age)
-	input.patient.age < 18
 	request.patient("minor_consented_care")
-	not request.context("professional_judgment")
+	not _adult
+	not _parent_access_allowed
+}
+
+# An unknown age is treated as a minor's (fail closed), as the state overlay does.
+_adult if {
+	is_number(input.patient.age)
+	input.patient.age >= 18
+}
+
+# State data (data.hipaa.state.minor_parental_access, per jurisdiction: true = the state gives
+# parents access, false = it limits it, absent = silent) permits it: some jurisdiction says true
+# and none says false.
+_parent_access_allowed if {
+	true in state.minor_parental_access
+	not false in state.minor_parental_access
+}
+
+# State law is silent (no jurisdiction has an entry): a licensed professional's judgment decides.
+_parent_access_allowed if {
+	count(state.minor_parental_access) == 0
+	request.context("professional_judgment")
 }

@@ -3,9 +3,10 @@
 # description: |
 #   A restriction matches when its recipient types, purposes and categories include the
 #   disclosure's ("*" matches any category). A restriction for services paid in full out of pocket
-#   binds for disclosures to a health plan except where required by law (164.522(a)(1)(vi)); an
-#   agreed restriction yields to emergency treatment (164.522(a)(1)(iii)) and does not prevent
-#   disclosures to the Secretary or under 164.512 (164.522(a)(1)(v)).
+#   binds for disclosures to a health plan except where required by law (164.522(a)(1)(vi)), and
+#   so does a restriction whose reason is null or missing (rules.md C5: the reason only adds
+#   exceptions). An agreed restriction yields to emergency treatment (164.522(a)(1)(iii)) and does
+#   not prevent disclosures to the Secretary or under 164.512 (164.522(a)(1)(v)).
 package hipaa.restrictions
 
 import data.hipaa.lib
@@ -33,15 +34,20 @@ _category_matches(restriction) if {
 	category in restriction.categories
 }
 
+# rules.md C5: a matching restriction binds unless the purpose is required_by_law; the reason
+# only adds exceptions. A paid_in_full restriction, and one whose reason is null or missing,
+# binds for every other purpose (164.522(a)(1)(vi)); an agreed one yields as above.
 _binds(restriction) if {
-	restriction.reason == "paid_in_full"
+	not _agreed(restriction)
 	input.purpose != "required_by_law"
 }
 
 _binds(restriction) if {
-	restriction.reason == "agreed"
+	_agreed(restriction)
 	not input.purpose in agreed_exempt_purposes
 }
+
+_agreed(restriction) if restriction.reason == "agreed"
 
 # METADATA
 # title: C5 Patient restriction
@@ -51,6 +57,7 @@ _binds(restriction) if {
 #   code: PATIENT_RESTRICTION
 #   citation: 45 CFR 164.522(a)(1)(iii), (a)(1)(v), (a)(1)(vi)
 #   message: A restriction the patient requested applies to this recipient, purpose and information.
-deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort({r.reason | some r in matching})}) if {
-	count(matching) > 0
-}
+deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort(_reasons)}) if count(matching) > 0
+
+# The reasons of the matching restrictions; null for a restriction without one.
+_reasons contains object.get(r, "reason", null) if some r in matching

@@ -4,7 +4,8 @@
 #   Missing or malformed input never allows (rules.md, first paragraph): any problem found here
 #   makes the decision a deny with INVALID_INPUT and nothing else. The shim's JSON Schema
 #   normally rejects such a request first; this keeps the policy safe on `{}` or wrong types.
-#   Enumerations are those of decision-api.md §3.
+#   Every optional field the policy reads is checked when present, by the type, enumeration or
+#   pattern of decision-api.md §3 and service/schemas/request.schema.json (states: USPS codes).
 package hipaa.validation
 
 import data.hipaa.lib
@@ -31,6 +32,72 @@ categories := {
 
 forms := {"identified", "limited_data_set", "deidentified"}
 
+# USPS codes of the states, DC and territories (request.schema.json `$defs.state`), and null: the
+# value of an optional state (requester, recipient) that was not given.
+states_or_null := {
+	null, "AK", "AL", "AR", "AS", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "GU", "HI", "IA",
+	"ID", "IL", "IN", "KS", "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MP", "MS", "MT", "NC",
+	"ND", "NE", "NH", "NJ", "NM", "NV", "NY", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN",
+	"TX", "UT", "VA", "VI", "VT", "WA", "WI", "WV", "WY",
+}
+
+authorization_types := {
+	"hipaa_authorization", "psychotherapy_notes_authorization", "part2_tpo_consent", "part2_consent",
+	"sud_counseling_notes_consent", "part2_proceedings_consent",
+}
+
+restriction_reasons := {"paid_in_full", "agreed", null}
+
+# Optional input fields the policy reads, by JSON pointer, with the path to read them by. When
+# present each must have its type (request.schema.json); absent, the contract's default applies.
+optional_booleans := {
+	"/patient/present": ["patient", "present"],
+	"/patient/incapacitated": ["patient", "incapacitated"],
+	"/patient/deceased": ["patient", "deceased"],
+	"/patient/minor_consented_care": ["patient", "minor_consented_care"],
+	"/recipient/identity_verified": ["recipient", "identity_verified"],
+	"/recipient/involved_in_care": ["recipient", "involved_in_care"],
+	"/data/part2_program": ["data", "part2_program"],
+	"/context/professional_judgment": ["context", "professional_judgment"],
+	"/context/serious_imminent_threat": ["context", "serious_imminent_threat"],
+	"/context/originator": ["context", "originator"],
+	"/context/supervised_training": ["context", "supervised_training"],
+	"/context/legal_action_by_patient": ["context", "legal_action_by_patient"],
+	"/context/against_patient": ["context", "against_patient"],
+	"/context/court_order": ["context", "court_order"],
+	"/context/subpoena": ["context", "subpoena"],
+	"/context/satisfactory_assurances": ["context", "satisfactory_assurances"],
+	"/context/underwriting": ["context", "underwriting"],
+}
+
+# true, false or null ("not asked").
+optional_nullable_booleans := {
+	"/patient/agrees": ["patient", "agrees"],
+	"/patient/objects": ["patient", "objects"],
+}
+
+# A string or null. An empty identifier is read as none (request.context_id), so it may pass here.
+optional_strings := {
+	"/recipient/id": ["recipient", "id"],
+	"/context/approval_id": ["context", "approval_id"],
+	"/context/data_use_agreement_id": ["context", "data_use_agreement_id"],
+	"/context/irb_waiver_id": ["context", "irb_waiver_id"],
+	"/context/rationale": ["context", "rationale"],
+}
+
+# A state code or null.
+optional_states := {
+	"/requester/state": ["requester", "state"],
+	"/recipient/state": ["recipient", "state"],
+}
+
+_nullable_booleans := {true, false, null}
+
+_nullable_string_types := {"string", "null"}
+
+# Restriction and authorization categories: a category or "*".
+_scope_categories := categories | {"*"}
+
 # METADATA
 # title: Invalid input
 # description: The input is missing a required field, has a wrong type or an unknown value.
@@ -45,8 +112,9 @@ reasons contains lib.result(rego.metadata.chain(), {"details": _details}) if inv
 _details := [{"path": pair[0], "message": pair[1]} | some pair in sort([[p.path, p.message] | some p in problems])]
 
 # The fast path: the shim sends every field with its default filled in, and such a request passes
-# these checks in one body. Anything else (a missing optional field included) is judged by
-# `problems`, which applies the contract's defaults. The fast path is never laxer than `problems`.
+# these checks in two bodies (_well_formed, _well_formed_facts). Anything else (a missing optional
+# field or a null age included) is judged by `problems`, which applies the contract's defaults.
+# The fast path is never laxer than `problems`.
 invalid if {
 	not _well_formed
 	count(problems) > 0
@@ -65,9 +133,8 @@ _well_formed if {
 	is_string(input.patient.id)
 	input.patient.id != ""
 	is_string(input.patient.state)
-	input.patient.state != ""
 	is_array(input.patient.restrictions)
-	count([r | some r in input.patient.restrictions; not is_object(r)]) == 0
+	count([r | some r in input.patient.restrictions; not _restriction(r)]) == 0
 	input.recipient.type in recipient_types
 	input.purpose in purposes
 	is_array(input.data.categories)
@@ -79,8 +146,38 @@ _well_formed if {
 	is_number(input.data.record_count)
 	input.data.record_count >= 0
 	is_array(input.authorizations)
-	count([a | some a in input.authorizations; not is_object(a)]) == 0
-	is_object(input.context)
+	count([a | some a in input.authorizations; not _authorization(a)]) == 0
+	_well_formed_facts
+}
+
+# The states and the optional facts the policy reads, each sent by the shim (with its default).
+# Booleans are checked together: the set of their values and true, false is {true, false} only if
+# each is a boolean (one expression for 17 fields). A null age (allowed) takes the slow path, as a
+# missing field does.
+_well_formed_facts if {
+	input.patient.state in states_or_null
+	input.requester.state in states_or_null
+	input.recipient.state in states_or_null
+	is_number(input.patient.age)
+	input.patient.age >= 0
+	input.patient.age <= 150
+	floor(input.patient.age) == input.patient.age
+	{
+		true, false, input.patient.present, input.patient.incapacitated, input.patient.deceased,
+		input.patient.minor_consented_care, input.recipient.identity_verified,
+		input.recipient.involved_in_care, input.data.part2_program,
+		input.context.professional_judgment, input.context.serious_imminent_threat,
+		input.context.originator, input.context.supervised_training,
+		input.context.legal_action_by_patient, input.context.against_patient,
+		input.context.court_order, input.context.subpoena, input.context.satisfactory_assurances,
+		input.context.underwriting,
+	} == {true, false}
+	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
+	type_name(input.recipient.id) in {"string", "null"}
+	type_name(input.context.approval_id) in {"string", "null"}
+	type_name(input.context.data_use_agreement_id) in {"string", "null"}
+	type_name(input.context.irb_waiver_id) in {"string", "null"}
+	type_name(input.context.rationale) in {"string", "null"}
 }
 
 # Each check is a positive helper rule negated here: `not f(input.x)` would be undefined (not
@@ -97,10 +194,53 @@ problems contains _problem("/requester/mfa", "a boolean is required") if not _va
 
 problems contains _problem("/patient/id", "a non-empty string is required") if not _valid_patient_id
 
-problems contains _problem("/patient/state", "a non-empty string is required") if not _valid_patient_state
+problems contains _problem("/patient/state", "a USPS state code (two upper-case letters) is required") if {
+	not _valid_patient_state
+}
+
+problems contains _problem("/patient/age", "an integer from 0 to 150, or null, is required") if not _valid_age
 
 problems contains _problem("/patient/restrictions", "a list of restriction objects is required") if {
 	not _valid_restrictions
+}
+
+problems contains _problem(
+	sprintf("/patient/restrictions/%d/%s", [i, field]),
+	"a list of known values is required",
+) if {
+	some i, restriction in _restrictions
+	is_object(restriction)
+	some field, allowed in _scope_lists
+	not _list_of(object.get(restriction, field, null), allowed)
+}
+
+problems contains _problem(
+	sprintf("/patient/restrictions/%d/reason", [i]),
+	"paid_in_full, agreed or null is required",
+) if {
+	some i, restriction in _restrictions
+	is_object(restriction)
+	not object.get(restriction, "reason", null) in restriction_reasons
+}
+
+problems contains _problem(path, "a boolean is required") if {
+	some path, ref in optional_booleans
+	not is_boolean(object.get(input, ref, false))
+}
+
+problems contains _problem(path, "true, false or null is required") if {
+	some path, ref in optional_nullable_booleans
+	not object.get(input, ref, null) in _nullable_booleans
+}
+
+problems contains _problem(path, "a string or null is required") if {
+	some path, ref in optional_strings
+	not type_name(object.get(input, ref, null)) in _nullable_string_types
+}
+
+problems contains _problem(path, "a USPS state code (two upper-case letters) or null is required") if {
+	some path, ref in optional_states
+	not object.get(input, ref, null) in states_or_null
 }
 
 problems contains _problem("/recipient/type", "one of the recipient types is required") if not _valid_recipient_type
@@ -125,6 +265,48 @@ problems contains _problem("/authorizations", "a list of authorization objects i
 	not _valid_authorizations
 }
 
+problems contains _problem(sprintf("/authorizations/%d/type", [i]), "one of the authorization types is required") if {
+	some i, auth in _authorizations
+	is_object(auth)
+	not object.get(auth, "type", null) in authorization_types
+}
+
+problems contains _problem(sprintf("/authorizations/%d/id", [i]), "a string or null is required") if {
+	some i, auth in _authorizations
+	is_object(auth)
+	not type_name(object.get(auth, "id", null)) in _nullable_string_types
+}
+
+problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a boolean is required") if {
+	some i, auth in _authorizations
+	is_object(auth)
+	some field in ["signed", "revoked"]
+	not is_boolean(object.get(auth, field, false))
+}
+
+problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a date (YYYY-MM-DD) or null is required") if {
+	some i, auth in _authorizations
+	is_object(auth)
+	some field in ["signed_on", "expires_on"]
+	not _nullable_date(object.get(auth, field, null))
+}
+
+problems contains _problem(
+	sprintf("/authorizations/%d/recipients", [i]),
+	"a list of non-empty strings is required",
+) if {
+	some i, auth in _authorizations
+	is_object(auth)
+	not _strings(object.get(auth, "recipients", []))
+}
+
+problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a list of known values is required") if {
+	some i, auth in _authorizations
+	is_object(auth)
+	some field, allowed in _scope_lists
+	not _list_of(object.get(auth, field, []), allowed)
+}
+
 problems contains _problem("/context", "an object is required") if not _valid_context
 
 _is_object_input if is_object(input)
@@ -139,9 +321,54 @@ _valid_mfa if is_boolean(input.requester.mfa)
 
 _valid_patient_id if _non_empty_string(input.patient.id)
 
-_valid_patient_state if _non_empty_string(input.patient.state)
+_valid_patient_state if {
+	is_string(input.patient.state)
+	input.patient.state in states_or_null
+}
 
-_valid_restrictions if _objects(object.get(input, ["patient", "restrictions"], []))
+_valid_age if object.get(input, ["patient", "age"], null) == null
+
+_valid_age if {
+	age := input.patient.age
+	is_number(age)
+	age >= 0
+	age <= 150
+	floor(age) == age
+}
+
+_valid_restrictions if _objects(_restrictions)
+
+_restrictions := object.get(input, ["patient", "restrictions"], [])
+
+# The scope lists of a restriction (required: the shim always sends them, and a restriction without
+# a scope cannot be told from a truncated one) and of an authorization (optional, default []).
+_scope_lists := {"recipient_types": recipient_types, "purposes": purposes, "categories": _scope_categories}
+
+# A well-formed restriction: its scope lists hold known values; its reason is known or null.
+_restriction(value) if {
+	is_object(value)
+	every field, allowed in _scope_lists {
+		_list_of(object.get(value, field, null), allowed)
+	}
+	object.get(value, "reason", null) in restriction_reasons
+}
+
+# A well-formed authorization (request.schema.json `$defs.authorization`, with its defaults).
+_authorization(value) if {
+	is_object(value)
+	value.type in authorization_types
+	type_name(object.get(value, "id", null)) in {"string", "null"}
+	is_boolean(object.get(value, "signed", false))
+	is_boolean(object.get(value, "revoked", false))
+	_nullable_date(object.get(value, "signed_on", null))
+	_nullable_date(object.get(value, "expires_on", null))
+	_strings(object.get(value, "recipients", []))
+	every field, allowed in _scope_lists {
+		_list_of(object.get(value, field, []), allowed)
+	}
+}
+
+_authorizations := object.get(input, "authorizations", [])
 
 _valid_recipient_type if input.recipient.type in recipient_types
 
@@ -155,7 +382,7 @@ _valid_form if object.get(input, ["data", "form"], "identified") in forms
 
 _valid_record_count if _non_negative(object.get(input, ["data", "record_count"], 1))
 
-_valid_authorizations if _objects(object.get(input, "authorizations", []))
+_valid_authorizations if _objects(_authorizations)
 
 _valid_context if is_object(object.get(input, "context", {}))
 
@@ -195,6 +422,28 @@ _objects(values) if {
 	every value in values {
 		is_object(value)
 	}
+}
+
+_list_of(values, allowed) if {
+	is_array(values)
+	every value in values {
+		value in allowed
+	}
+}
+
+_strings(values) if {
+	is_array(values)
+	every value in values {
+		_non_empty_string(value)
+	}
+}
+
+_nullable_date(null)
+
+_nullable_date(value) if {
+	is_string(value)
+	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`, value)
+	is_number(time.parse_ns("2006-01-02", value))
 }
 
 _non_negative(value) if {

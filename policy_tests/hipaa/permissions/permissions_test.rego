@@ -151,6 +151,85 @@ test_deny_p5_parent_of_minor_for_minor_consented_care if {
 	fx.codes(d) == {"NO_PERMISSION"}
 }
 
+# P5 minors (rules.md P5): a parent's access to minor-consented care is allowed when state data
+# permits it (some jurisdiction says so and none limits it) or, where state law is silent, on a
+# professional's judgment; otherwise NO_PERMISSION. An unknown age counts as a minor's.
+_minor_parent(patch) := _req(object.union(
+	{
+		"purpose": "individual_access", "recipient": {"type": "personal_representative"},
+		"patient": {"age": 15, "minor_consented_care": true},
+	},
+	patch,
+))
+
+_in_state(code) := {"patient": {"state": code}, "requester": {"state": code}}
+
+_p5_reason := {
+	"code": "NO_PERMISSION", "rule": "P5", "citation": "45 CFR 164.502(g)(3)",
+	"message": concat("", [
+		"A parent is not the personal representative for care the minor consented to; access needs\n",
+		"state law permitting it or, where state law is silent, a licensed professional's judgment.",
+	]),
+}
+
+test_allow_p5_parent_of_minor_state_permits_tx if {
+	d := data.hipaa.decision with input as _minor_parent(_in_state("TX"))
+	d.allow == true
+	[b.code | some b in d.basis] == ["INDIVIDUAL_ACCESS"]
+}
+
+test_allow_p5_parent_of_minor_state_permits_fl if {
+	d := data.hipaa.decision with input as _minor_parent(_in_state("FL"))
+	d.allow == true
+	[b.code | some b in d.basis] == ["INDIVIDUAL_ACCESS"]
+}
+
+test_deny_p5_parent_of_minor_state_limits_despite_judgment if {
+	d := data.hipaa.decision with input as _minor_parent(object.union(
+		_in_state("CA"),
+		{"context": {"professional_judgment": true}},
+	))
+	d.allow == false
+	_p5_reason in d.reasons
+	not "INDIVIDUAL_ACCESS" in fx.codes(d)
+}
+
+test_deny_p5_parent_of_minor_one_state_permits_another_limits if {
+	d := data.hipaa.decision with input as _minor_parent({
+		"patient": {"state": "TX"}, "requester": {"state": "CA"},
+		"context": {"professional_judgment": true},
+	})
+	d.allow == false
+	_p5_reason in d.reasons
+}
+
+test_allow_p5_parent_of_minor_state_permits_other_silent if {
+	d := data.hipaa.decision with input as _minor_parent({"patient": {"state": "TX"}, "requester": {"state": "WY"}})
+	d.allow == true
+}
+
+test_deny_p5_parent_of_minor_silent_state_without_judgment if {
+	d := data.hipaa.decision with input as _minor_parent({})
+	d.allow == false
+	d.reasons == [_p5_reason]
+}
+
+test_deny_p5_unknown_age_counts_as_minor if {
+	every patient in [object.remove(fx.base.patient, ["age"]), object.union(fx.base.patient, {"age": null})] {
+		d := data.hipaa.decision with input as object.union(
+			_minor_parent({}),
+			{"patient": object.union(patient, {"minor_consented_care": true})},
+		)
+		d.allow == false
+		d.reasons == [_p5_reason]
+	}
+}
+
+test_allow_p5_adult_with_minor_consented_care_flag if {
+	d := data.hipaa.decision with input as _minor_parent({"patient": {"age": 19}})
+	d.allow == true
+}
+
 # --- P6, P7 family and friends
 
 _family(patch) := object.union(

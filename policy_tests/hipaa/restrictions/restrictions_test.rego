@@ -55,3 +55,41 @@ test_deny_c5_paid_in_full_does_not_yield_to_emergency if {
 	d := data.hipaa.decision with input as _req({"purpose": "medical_emergency"}, _restriction("paid_in_full", ["*"]))
 	"PATIENT_RESTRICTION" in fx.codes(d)
 }
+
+# rules.md C5: a matching restriction binds unless the purpose is required_by_law; the reason only
+# adds exceptions, so a restriction without one (null or missing) is not ignored.
+_no_reason := object.remove(_restriction(null, ["*"]), ["reason"])
+
+test_deny_c5_reason_null if {
+	d := data.hipaa.decision with input as _req(_payment, _restriction(null, ["*"]))
+	d.allow == false
+	d.reasons == [{
+		"code": "PATIENT_RESTRICTION", "rule": "C5",
+		"citation": "45 CFR 164.522(a)(1)(iii), (a)(1)(v), (a)(1)(vi)",
+		"message": "A restriction the patient requested applies to this recipient, purpose and information.",
+		"restriction_reasons": [null],
+	}]
+}
+
+test_deny_c5_reason_missing if {
+	d := data.hipaa.decision with input as _req(_payment, _no_reason)
+	d.allow == false
+	[[r.code, r.restriction_reasons] | some r in d.reasons] == [["PATIENT_RESTRICTION", [null]]]
+}
+
+test_deny_c5_reason_missing_does_not_yield_to_emergency if {
+	d := data.hipaa.decision with input as _req({"purpose": "medical_emergency"}, _no_reason)
+	"PATIENT_RESTRICTION" in fx.codes(d)
+}
+
+test_allow_c5_reason_missing_required_by_law if {
+	d := data.hipaa.decision with input as _req(
+		{
+			"requester": {"roles": ["privacy_officer"]},
+			"purpose": "required_by_law",
+			"recipient": {"type": "health_plan"},
+		},
+		_no_reason,
+	)
+	d.allow == true
+}
