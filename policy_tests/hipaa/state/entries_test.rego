@@ -1,0 +1,33 @@
+# Matrix entries pinned to the statute text the research quotes (helpers in overlay_test.rego).
+package hipaa.state_test
+
+import data.hipaa.state
+
+# ------------------------------------------------------------------ Florida 456.057(7)(a)
+
+# The statute names the permitted recipients: the patient, the legal representative and other
+# practitioners/providers involved in the patient's care.
+test_allow_fl_general_payment_to_provider_involved_in_care if {
+	count(state.reasons) == 0 with input as _req("FL", "general", "payment", "provider")
+	count(state.requirements) == 0 with input as _req("FL", "general", "payment", "provider")
+}
+
+test_allow_fl_general_payment_to_patient_and_legal_representative if {
+	count(state.reasons) == 0 with input as _req("FL", "general", "payment", "patient")
+	count(state.reasons) == 0 with input as _req("FL", "general", "payment", "personal_representative")
+}
+
+test_deny_fl_general_operations_to_business_associate if {
+	reasons := state.reasons with input as _req("FL", "general", "health_care_operations", "business_associate")
+	reasons == {{
+		"code": "STATE_LAW_CONSENT_REQUIRED",
+		"rule": "C4",
+		"state": "FL",
+		"category": "general",
+		"citation": _laws.FL.categories.general.citation,
+		"message": concat(" ", [
+			"Florida law requires the patient's written authorization",
+			"covering health information for this disclosure.",
+		]),
+	}}
+}
