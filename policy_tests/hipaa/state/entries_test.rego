@@ -31,3 +31,27 @@ test_deny_fl_general_operations_to_business_associate if {
 		]),
 	}}
 }
+
+# ------------------------------------------------------------------ New Jersey HIV, N.J.S.A. 26:5C-8
+
+# Without consent: qualified personnel in medical education, diagnosis/treatment, research (IRB).
+test_allow_nj_hiv_research_and_training_without_consent if {
+	count(state.reasons) == 0 with input as _req("NJ", "hiv", "research", "researcher")
+	count(state.reasons) == 0 with input as _req("NJ", "hiv", "training", "workforce")
+	count(state.reasons) == 0 with input as _req("NJ", "hiv", "treatment", "provider")
+}
+
+test_deny_nj_hiv_payment_without_consent if {
+	reasons := state.reasons with input as _req("NJ", "hiv", "payment", "health_plan")
+	reasons == {{
+		"code": "STATE_LAW_CONSENT_REQUIRED",
+		"rule": "C4",
+		"state": "NJ",
+		"category": "hiv",
+		"citation": _laws.NJ.categories.hiv.citation,
+		"message": concat(" ", [
+			"New Jersey law requires the patient's written authorization",
+			"covering HIV information for this disclosure.",
+		]),
+	}}
+}
