@@ -55,3 +55,42 @@ test_deny_nj_hiv_payment_without_consent if {
 		]),
 	}}
 }
+
+# ------------------------------------------------------------------ California shield, Civ. Code 56.110
+
+# 56.110 bars EHR/HIE disclosure to any out-of-state individual or entity except payment,
+# accreditation/peer/utilization review and research: no treatment or emergency exception, and
+# operations cannot be told apart from peer review in the input (the stricter reading).
+test_deny_ca_reproductive_operations_out_of_state if {
+	req := _out_of_state(_req("CA", "reproductive_health", "health_care_operations", "provider"), "NV")
+	reasons := state.reasons with input as req
+	reasons == {{
+		"code": "STATE_LAW_CONSENT_REQUIRED",
+		"rule": "C4",
+		"state": "CA",
+		"category": "reproductive_health",
+		"citation": _laws.CA.categories.reproductive_health.citation,
+		"message": concat(" ", [
+			"California law restricts disclosing reproductive health information",
+			"to a recipient in another state without authorization.",
+		]),
+	}}
+}
+
+test_deny_ca_reproductive_medical_emergency_out_of_state if {
+	req := _out_of_state(_req("CA", "reproductive_health", "medical_emergency", "provider"), "AZ")
+	_reason_keys(state.reasons) == {["CA", "reproductive_health"]} with input as req
+}
+
+test_allow_ca_reproductive_operations_and_emergency_in_state if {
+	req := _out_of_state(_req("CA", "reproductive_health", "health_care_operations", "provider"), "CA")
+	count(state.reasons) == 0 with input as req
+	count(state.reasons) == 0 with input as object.union(req, {"purpose": "medical_emergency"})
+}
+
+test_allow_ca_reproductive_research_and_own_access_out_of_state if {
+	research := _out_of_state(_req("CA", "reproductive_health", "research", "researcher"), "OR")
+	count(state.reasons) == 0 with input as research
+	access := _out_of_state(_req("CA", "reproductive_health", "individual_access", "patient"), "OR")
+	count(state.reasons) == 0 with input as access
+}
