@@ -194,7 +194,15 @@ def _expected(matrix, state, category, purpose, recipient) -> set[tuple[str, str
     out = set()
     for governing in GOVERNED_BY[category]:
         entry = matrix[state]["categories"].get(governing)
-        if not entry or not entry["consent_required_for"]:
+        if not entry:
+            continue
+        # Shield laws: the sweep's recipient has no state, which counts as possibly out of
+        # state (fail closed).
+        if entry.get("out_of_state_disclosure_restricted") is True and purpose in entry.get(
+            "out_of_state_restricted_purposes", []
+        ):
+            out.add((state, governing))
+        if not entry["consent_required_for"]:
             continue
         if (
             purpose in entry["consent_required_for"]
@@ -523,6 +531,17 @@ def test_minor_consented_care_is_kept_from_a_parent_where_state_law_says_so(clie
     decision = _decide(client, body)
     assert decision["allow"] is False
     assert _state_reasons(decision) == {("CA", "minors")}
+
+
+@pytest.mark.integration
+def test_shield_law_fails_closed_without_the_recipient_state(client):
+    body = _treatment("CA", "reproductive_health")
+    del body["recipient"]["state"]
+    decision = _decide(client, body)
+    assert decision["allow"] is False
+    assert _state_reasons(decision) == {("CA", "reproductive_health")}
+    auth = _auth(["reproductive_health"], ["treatment"], ["provider"])
+    assert _decide(client, dict(body, authorizations=[auth]))["allow"] is True
 
 
 @pytest.mark.integration
