@@ -10,8 +10,9 @@
 #     not in `exempt_recipient_types` -> an authorization on file (any type) must cover the
 #     recipient, the purpose and the category, else STATE_LAW_CONSENT_REQUIRED with the
 #     state and its citation, and the requirement OBTAIN_STATE_CONSENT;
-#   - shield laws: `out_of_state_disclosure_restricted` and a recipient in another state for a
-#     purpose in `out_of_state_restricted_purposes` -> the same, unless an authorization covers it;
+#   - shield laws: `out_of_state_disclosure_restricted` and a recipient in another state, or whose
+#     state is not given (fail closed), for a purpose in `out_of_state_restricted_purposes` -> the
+#     same, unless an authorization covers it;
 #   - minors: `parental_access_limited` and a disclosure of a minor's minor-consented care to a
 #     parent (personal representative or family) -> the same, unless an authorization covers it;
 #   - redisclosure: an entry with a `redisclosure_notice` adds the obligation
@@ -81,12 +82,11 @@ _unmet contains {"state": state, "category": mcat, "kind": "consent", "citation"
 	not cat in _authorized
 }
 
-_unmet contains {"state": state, "category": mcat, "kind": "out_of_state", "citation": _cat(state, mcat).citation} if {
-	is_string(input.recipient.state)
+_unmet contains {"state": state, "category": mcat, "kind": kind, "citation": _cat(state, mcat).citation} if {
 	some [state, mcat, cat] in _in_play
-	input.recipient.state != state
 	data.config.state_laws[state].categories[mcat].out_of_state_disclosure_restricted == true
 	input.purpose in data.config.state_laws[state].categories[mcat].out_of_state_restricted_purposes
+	kind := _elsewhere(state)
 	not cat in _authorized
 }
 
@@ -102,6 +102,16 @@ _unmet contains {"state": state, "category": "minors", "kind": "minor_parental_a
 	some cat in input.data.categories
 	not cat in _authorized
 }
+
+# The recipient is, or may be, outside the state: a recipient whose state is not given (absent,
+# null or no recipient at all) counts as possibly out of state (fail closed). object.get, because
+# `not is_string(x)` is not true when x is undefined.
+_elsewhere(state) := "out_of_state" if {
+	is_string(input.recipient.state)
+	input.recipient.state != state
+}
+
+_elsewhere(_) := "recipient_state_unknown" if not is_string(object.get(input, ["recipient", "state"], null))
 
 # Care the minor consented to: flagged, and the patient is not known to be an adult.
 _minor_consented_care if {
@@ -128,6 +138,10 @@ _labels := {
 _messages := {
 	"consent": "%s law requires the patient's written authorization covering %s information for this disclosure.",
 	"out_of_state": "%s law restricts disclosing %s information to a recipient in another state without authorization.",
+	"recipient_state_unknown": concat(" ", [
+		"%s law restricts disclosing %s information to a recipient in another state without authorization;",
+		"the recipient's state is not given, so it may be another state.",
+	]),
 	"minor_parental_access": "%s law does not let a parent see records of %s without the minor's authorization.",
 }
 

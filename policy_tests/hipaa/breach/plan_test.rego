@@ -162,6 +162,39 @@ test_allow_threshold_on_all_affected_persons if {
 	_notice(p2, "MN", "consumer_reporting_agencies").required == false
 }
 
+test_allow_mn_attorney_general_stricter_48_hours if {
+	# Minn. Stat. 325E.61: secondary sources conflict (30 days vs 48 hours); the shorter one is
+	# encoded, as 2 calendar days from discovery, with confidence low.
+	p := breach.plan with input as _in("2026-11-02", {"MN": 600})
+	_notice(p, "MN", "attorney_general") == {
+		"duty": "regulator_notice",
+		"recipient": "attorney_general",
+		"name": "Minnesota Attorney General",
+		"required": true,
+		"threshold": {
+			"min_residents": 501,
+			"counts": "state_residents",
+			"text": "more than 500 Minnesota residents (unverified)",
+		},
+		"days": 2,
+		"business_days": false,
+		"from": "discovery",
+		"days_in_law": true,
+		"deadline": "2026-11-04",
+		"text": concat(" ", [
+			"Secondary sources conflict (30 days vs 48 hours, possibly a 2025 amendment).",
+			"Encoded as the stricter reading pending legal review: 48 hours (computed as 2 calendar days)",
+			"after discovery, the earliest anchor.",
+		]),
+		"applies_to": null,
+		"citation": "Minn. Stat. 325E.61 (possible 2025 amendment, unverified)",
+		"confidence": "low",
+	}
+	p.earliest_deadline.date == "2026-11-04"
+	p2 := breach.plan with input as _in("2026-11-02", {"MN": 500})
+	_notice(p2, "MN", "attorney_general").required == false
+}
+
 # ------------------------------------------------------------------ no number of days in state law
 
 test_allow_no_state_days_falls_back_to_federal if {
