@@ -152,16 +152,13 @@ _well_formed if {
 
 # The states and the optional facts the policy reads, each sent by the shim (with its default).
 # Booleans are checked together: the set of their values and true, false is {true, false} only if
-# each is a boolean (one expression for 17 fields). A null age (allowed) takes the slow path, as a
-# missing field does.
+# each is a boolean (one expression for 17 fields). A null age (the shim's default) passes too; a
+# missing field takes the slow path.
 _well_formed_facts if {
 	input.patient.state in states_or_null
 	input.requester.state in states_or_null
 	input.recipient.state in states_or_null
-	is_number(input.patient.age)
-	input.patient.age >= 0
-	input.patient.age <= 150
-	floor(input.patient.age) == input.patient.age
+	_age_or_null(input.patient.age)
 	{
 		true, false, input.patient.present, input.patient.incapacitated, input.patient.deceased,
 		input.patient.minor_consented_care, input.recipient.identity_verified,
@@ -326,10 +323,11 @@ _valid_patient_state if {
 	input.patient.state in states_or_null
 }
 
-_valid_age if object.get(input, ["patient", "age"], null) == null
+_valid_age if _age_or_null(object.get(input, ["patient", "age"], null))
 
-_valid_age if {
-	age := input.patient.age
+_age_or_null(null)
+
+_age_or_null(age) if {
 	is_number(age)
 	age >= 0
 	age <= 150
