@@ -25,6 +25,16 @@ def error_of(resp, status, code):
     return body["error"]
 
 
+def post_chunked(client, raw, content_type="application/json", coding="chunked"):
+    """POST ``raw`` as gunicorn hands a chunked body on: no length, input terminated."""
+    return client.post(
+        DECIDE,
+        input_stream=io.BytesIO(raw),
+        headers={"Content-Type": content_type, "Transfer-Encoding": coding},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -97,64 +107,36 @@ def test_default_limit_is_64_kib(client):
 def test_chunked_body_over_the_limit_is_413(app_factory):
     client = app_factory(MAX_BODY_BYTES=1024).test_client()
     raw = b'{"x": "' + b"a" * 5000 + b'"}'
-    resp = client.post(
-        DECIDE,
-        input_stream=io.BytesIO(raw),
-        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    resp = post_chunked(client, raw)
     error_of(resp, 413, "request_too_large")
 
 
 def test_chunked_body_at_the_limit_is_read_whole(app_factory):
     raw = json.dumps(request_body(purpose="nope")).encode()
     client = app_factory(MAX_BODY_BYTES=len(raw)).test_client()
-    resp = client.post(
-        DECIDE,
-        input_stream=io.BytesIO(raw),
-        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    resp = post_chunked(client, raw)
     error_of(resp, 400, "invalid_request")
 
 
 def test_chunked_body_over_the_limit_is_413_whatever_its_media_type(app_factory):
     # Size comes before media type (docs/api.md), also when only reading tells the size.
     client = app_factory(MAX_BODY_BYTES=1024).test_client()
-    resp = client.post(
-        DECIDE,
-        input_stream=io.BytesIO(b"a" * 5000),
-        headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    resp = post_chunked(client, b"a" * 5000, "text/plain")
     error_of(resp, 413, "request_too_large")
-    small = client.post(
-        DECIDE,
-        input_stream=io.BytesIO(b"a" * 10),
-        headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    small = post_chunked(client, b"a" * 10, "text/plain")
     error_of(small, 415, "unsupported_media_type")
 
 
 @pytest.mark.parametrize("coding", ["gzip, chunked", "deflate, chunked", "x-gzip, chunked"])
 def test_a_transfer_coding_left_undone_is_501(client, coding):
     # gunicorn undoes only the chunking and passes the still-encoded body on.
-    resp = client.post(
-        DECIDE,
-        input_stream=io.BytesIO(json.dumps(request_body()).encode()),
-        headers={"Content-Type": "application/json", "Transfer-Encoding": coding},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    resp = post_chunked(client, json.dumps(request_body()).encode(), coding=coding)
     error_of(resp, 501, "not_implemented")
 
 
 def test_identity_then_chunked_is_read_as_chunked(client):
-    resp = client.post(
-        DECIDE,
-        input_stream=io.BytesIO(json.dumps(request_body(purpose="nope")).encode()),
-        headers={"Content-Type": "application/json", "Transfer-Encoding": "identity, chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
+    resp = post_chunked(
+        client, json.dumps(request_body(purpose="nope")).encode(), coding="identity, chunked"
     )
     error_of(resp, 400, "invalid_request")
 
