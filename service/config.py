@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,16 @@ DEFAULTS: dict[str, Any] = {
     "WORKERS": 2,
     "THREADS": 4,
     "POLICY_DIR": None,
+    # Read by gunicorn's configuration (service/gunicorn_config.py); checked here so that a bad
+    # value stops `hipaa-gate serve` before anything starts, naming the variable.
+    "KEEPALIVE": 75,
+    "GRACEFUL_TIMEOUT": 10,
 }
 
 _FLOATS = {"OPA_CONNECT_TIMEOUT", "OPA_READ_TIMEOUT"}
 _INTS = {"MAX_BODY_BYTES", "WORKERS", "THREADS"}
+#: Seconds, where 0 is meaningful (no keep-alive; stop at once).
+_SECONDS = {"KEEPALIVE", "GRACEFUL_TIMEOUT"}
 _BOOLS = {"DEV_MODE"}
 
 
@@ -59,7 +66,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 def load_api_tokens(spec: str | None) -> tuple[bytes, ...]:
-    """SHA-256 digests of the configured tokens (comma-separated, or ``@/path`` one per line)."""
+    """SHA-256 digests of the configured tokens (``@/path`` one per line; otherwise separated by
+    commas or line breaks, so a Kubernetes Secret made from such a file works as the variable)."""
     if not spec:
         return ()
     if spec.startswith("@"):
@@ -70,7 +78,7 @@ def load_api_tokens(spec: str | None) -> tuple[bytes, ...]:
         tokens = [line.strip() for line in lines]
         tokens = [t for t in tokens if t and not t.startswith("#")]
     else:
-        tokens = [t.strip() for t in spec.split(",") if t.strip()]
+        tokens = [t.strip() for t in re.split(r"[,\r\n]", spec) if t.strip()]
     if not tokens:
         raise ConfigError(f"{PREFIX}API_TOKENS is set but holds no token")
     return tuple(hashlib.sha256(t.encode("utf-8")).digest() for t in tokens)
@@ -95,6 +103,13 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ=None) -> dict[st
             raise ConfigError(f"{PREFIX}{name} must be an integer") from None
         if cfg[name] < 1:
             raise ConfigError(f"{PREFIX}{name} must be at least 1")
+    for name in _SECONDS:
+        try:
+            cfg[name] = int(cfg[name])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{PREFIX}{name} must be a whole number of seconds") from None
+        if not 0 <= cfg[name] <= 3600:
+            raise ConfigError(f"{PREFIX}{name} must be between 0 and 3600 seconds")
     for name in _BOOLS:
         cfg[name] = _as_bool(name, cfg[name])
     fsync = str(cfg["LOG_FSYNC"]).strip().lower()

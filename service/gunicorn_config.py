@@ -17,7 +17,14 @@ from service.logs import configure_logging
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(f"HIPAA_GATE_{name}", "")
-    return int(value) if value.strip() else default
+    if not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        # gunicorn run directly (the image, the manifests) reports this and exits; `hipaa-gate
+        # serve` refuses the value earlier (service.config).
+        raise SystemExit(f"HIPAA_GATE_{name} must be an integer, got {value!r}") from None
 
 
 bind = os.environ.get("HIPAA_GATE_BIND", "127.0.0.1:8000")
@@ -32,7 +39,7 @@ workers = _int("WORKERS", 2)
 threads = _int("THREADS", 4)
 wsgi_app = "service:create_app()"
 timeout = 30
-graceful_timeout = _int("GRACEFUL_TIMEOUT", 10)
+graceful_timeout = _int("GRACEFUL_TIMEOUT", _CONFIG_DEFAULTS["GRACEFUL_TIMEOUT"])
 # Seconds an idle keep-alive connection stays open. A gateway in front pools its connections and
 # reuses an idle one without warning; if this side closes it first, the gateway's next request
 # can meet the close and fail with a reset (a POST is not retried), as one of ~30,000 benchmark
@@ -40,7 +47,7 @@ graceful_timeout = _int("GRACEFUL_TIMEOUT", 10)
 # upstream connections below this (nginx's upstream `keepalive_timeout` and an AWS ALB's idle
 # timeout are 60 s by default). An idle connection holds no thread, only a slot in the poller
 # (`worker_connections`).
-keepalive = _int("KEEPALIVE", 75)
+keepalive = _int("KEEPALIVE", _CONFIG_DEFAULTS["KEEPALIVE"])
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs heartbeat
 # gunicorn >= 25 opens a runtime-management socket in $HOME by default; this service needs none.
 control_socket_disable = True

@@ -51,7 +51,7 @@ def start_local_opa(addr: str | None = None, log_to=None) -> OpaSidecar:
 def serve() -> int:
     configure_logging()
     try:
-        config_mod.resolve()  # refuse to start on a bad configuration before spawning anything
+        cfg = config_mod.resolve()  # a bad configuration stops here, before anything starts
     except config_mod.ConfigError as exc:
         log.error("configuration_error", message=str(exc))
         return 2
@@ -107,7 +107,7 @@ def serve() -> int:
         if gunicorn is not None and gunicorn.poll() is None:
             gunicorn.send_signal(signal.SIGTERM)
             try:
-                gunicorn.wait(timeout=int(os.environ.get("HIPAA_GATE_GRACEFUL_TIMEOUT", "10")) + 5)
+                gunicorn.wait(timeout=cfg["GRACEFUL_TIMEOUT"] + 5)
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
                 gunicorn.wait()

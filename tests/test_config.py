@@ -65,6 +65,8 @@ def test_defaults():
     assert cfg["DECISION_LOG"] == "./decision-log.jsonl"
     assert cfg["BIND"] == "127.0.0.1:8000"
     assert cfg["API_TOKENS"] == ()
+    assert (cfg["KEEPALIVE"], cfg["GRACEFUL_TIMEOUT"]) == (75, 10)
+    assert config.resolve({"DEV_MODE": True, "KEEPALIVE": "0"}, environ={})["KEEPALIVE"] == 0
 
 
 @pytest.mark.parametrize(
@@ -80,12 +82,25 @@ def test_defaults():
         ("PATIENT_REF_KEY", "short"),
         ("API_TOKENS", ","),
         ("API_TOKENS", "@/nonexistent/tokens"),
+        ("KEEPALIVE", "75s"),
+        ("KEEPALIVE", "-1"),
+        ("GRACEFUL_TIMEOUT", "ten"),
     ],
 )
 def test_bad_values_refuse_to_start(name, value):
     environ = {"HIPAA_GATE_DEV_MODE": "1", f"HIPAA_GATE_{name}": value}
     with pytest.raises(config.ConfigError, match=name):
         config.resolve({}, environ=environ)
+
+
+@pytest.mark.parametrize("separator", [",", "\n", "\r\n", ",\n"])
+def test_tokens_in_the_variable_may_be_one_per_line(separator):
+    # A Kubernetes Secret made with --from-file puts the file's lines into the variable.
+    digests = config.load_api_tokens(separator.join(["tok-one-0000000001", "tok-two-0000000002"]))
+    assert digests == (
+        hashlib.sha256(b"tok-one-0000000001").digest(),
+        hashlib.sha256(b"tok-two-0000000002").digest(),
+    )
 
 
 def test_tokens_are_hashed_on_load(tmp_path):

@@ -246,11 +246,19 @@ def test_serve_uses_a_remote_opa_without_starting_one(tmp_path, opa_server):
         server.kill_all()
 
 
-def test_serve_refuses_to_start_without_a_patient_ref_key(tmp_path):
-    server = Served(tmp_path, HIPAA_GATE_DEV_MODE="0")
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"HIPAA_GATE_DEV_MODE": "0"}, "PATIENT_REF_KEY"),
+        ({"HIPAA_GATE_KEEPALIVE": "75s"}, "HIPAA_GATE_KEEPALIVE"),
+        ({"HIPAA_GATE_GRACEFUL_TIMEOUT": "ten"}, "HIPAA_GATE_GRACEFUL_TIMEOUT"),
+    ],
+)
+def test_serve_refuses_a_bad_configuration_before_starting_anything(tmp_path, env, named):
+    server = Served(tmp_path, **env)
     try:
         assert server.proc.wait(30) == 2
-        assert "PATIENT_REF_KEY" in server.output()
+        assert named in server.output()
         assert wait_gone(server.marker) == set()
     finally:
         server.kill_all()
