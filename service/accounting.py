@@ -251,8 +251,13 @@ def build(
     window: Window,
     part2: bool = False,
     on_problem: ProblemHandler = report_to_stderr,
+    stats: ReadStats | None = None,
 ) -> list[dict[str, Any]]:
-    """The accounting entries for ``patient_ref`` in ``window``, newest first."""
+    """The accounting entries for ``patient_ref`` in ``window``, newest first.
+
+    A record of the patient that cannot be placed in time is reported and counted in ``stats``
+    (the accounting is then incomplete, and the command says so).
+    """
     found: list[tuple[dt.datetime, dict[str, Any]]] = []
     for record in records:
         if record.get("patient_ref") != patient_ref or not is_accountable(record, part2=part2):
@@ -261,6 +266,8 @@ def build(
             when = parse_timestamp(record["timestamp"])
         except ValueError as exc:
             on_problem(Problem("decision " + record["decision_id"], 0, f"bad timestamp: {exc}"))
+            if stats is not None:
+                stats.problems += 1
             continue
         if window.contains(when):
             found.append((when, entry(record, when)))
@@ -280,7 +287,12 @@ def from_logs(
     """Read ``paths`` (plain or gzip, any order, deduplicated) and build the accounting."""
     records = read_records(paths, on_problem, stats)
     return build(
-        records, patient_ref=patient_ref, window=window, part2=part2, on_problem=on_problem
+        records,
+        patient_ref=patient_ref,
+        window=window,
+        part2=part2,
+        on_problem=on_problem,
+        stats=stats,
     )
 
 
@@ -336,7 +348,11 @@ def group(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for item in entries:
         r = item["recipient"]
-        groups.setdefault((r["type"], r["id"], r["name"], item["purpose"]), []).append(item)
+        # A recipient recorded with neither id nor name cannot be told from another one: its
+        # disclosures are listed one by one, never summarised as repeated.
+        known = r["id"] is not None or r["name"] is not None
+        key = (r["type"], r["id"], r["name"], item["purpose"]) if known else (item["decision_id"],)
+        groups.setdefault(key, []).append(item)
     return list(groups.values())
 
 

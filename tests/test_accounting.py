@@ -371,6 +371,23 @@ def test_text_groups_repeated_disclosures_to_one_recipient_for_one_purpose():
     assert text.index("County Health") < text.index("State Board")
 
 
+def test_unnamed_recipients_are_never_summarised_as_one():
+    recs = [
+        record(
+            when=f"2026-0{month}-01T09:00:00Z",
+            purpose="required_by_law",
+            recipient=("other", None, None),
+            basis=["REQUIRED_BY_LAW"],
+            decision_id=f"d-u{month}",
+        )
+        for month in (3, 4)
+    ]
+    text = accounting.render(build(recs), "text", window=window(), part2=False)
+    assert "Repeated" not in text
+    assert "Decision: d-u4" in text
+    assert "Decision: d-u3" in text
+
+
 def test_text_for_an_empty_accounting():
     text = accounting.render([], "text", window=window(3), part2=True)
     assert "42 CFR 2.25" in text
@@ -409,6 +426,19 @@ def test_command_uses_the_configured_key(tmp_path, capsys):
         tmp_path, ["--patient", PATIENT, "--format", "json", str(log)], env, capsys
     )
     assert (code, json.loads(out)) == (0, [])
+
+
+def test_command_warns_when_a_record_of_the_patient_cannot_be_placed_in_time(tmp_path, capsys):
+    undated = record(when=RECENT.removesuffix("Z"), decision_id="d-no-offset")
+    log = write_log(tmp_path / "d.jsonl", [record(when=RECENT, decision_id="d-1"), undated])
+    env = {"HIPAA_GATE_PATIENT_REF_KEY": KEY}
+    code, out, err = run_command(
+        tmp_path, ["--patient", PATIENT, "--format", "json", str(log)], env, capsys
+    )
+    assert (code, [e["decision_id"] for e in json.loads(out)]) == (0, ["d-1"])
+    assert "decision d-no-offset" in err
+    assert "bad timestamp" in err
+    assert "the accounting may be incomplete" in err
 
 
 def test_command_uses_the_development_key_only_in_dev_mode(tmp_path, capsys):

@@ -4,8 +4,10 @@
 #   Disclosures under 164.512 (P9-P15, P23) and to the Secretary (P16) must appear in an
 #   accounting of disclosures (45 CFR 164.528); so must disclosures of Part 2 records made with
 #   consent outside treatment, payment and operations (42 CFR 2.25(a)). Not accountable: TPO, to the
-#   individual, under a HIPAA authorization, to persons involved in care, a limited data set or
-#   de-identified data (164.528(a)(1)).
+#   individual, under a HIPAA authorization, to persons involved in care, a limited data set
+#   disclosed under 164.514(e) (basis LIMITED_DATA_SET, P22) or de-identified data (164.528(a)(1)).
+#   Data in limited-data-set form disclosed on another basis (e.g. to law enforcement) is
+#   accountable: the exclusion covers only the 164.514(e) disclosure.
 package hipaa.accounting
 
 import data.hipaa.lib
@@ -21,8 +23,9 @@ accountable_bases := {
 # scope: document
 # description: The disclosure, if allowed on these basis codes, belongs in an accounting of disclosures.
 accountable(basis_codes) if {
-	request.form == "identified"
+	request.form != "deidentified"
 	count(basis_codes & accountable_bases) > 0
+	not "LIMITED_DATA_SET" in basis_codes # 164.528(a)(1)(viii): only an LDS under 164.514(e) (P22)
 }
 
 accountable(basis_codes) if {

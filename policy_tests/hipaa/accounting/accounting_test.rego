@@ -34,6 +34,21 @@ test_allow_a_limited_data_set_is_not_accountable if {
 	d.accountable == false
 }
 
+# 164.528(a)(1)(viii) excludes a limited data set disclosed under 164.514(e) (research, public
+# health, operations with a DUA), not any disclosure of data in that form.
+test_allow_limited_data_set_form_outside_164_514e_is_accountable if {
+	d := data.hipaa.decision with input as _req({
+		"requester": {"roles": ["care_coordinator"]}, "purpose": "serious_threat",
+		"recipient": {"type": "law_enforcement", "id": "pd-0001"},
+		"data": {"form": "limited_data_set", "elements": ["zip_code"]},
+		"context": {"serious_imminent_threat": true},
+	})
+	d.allow == true
+	[b.code | some b in d.basis] == ["SERIOUS_THREAT"]
+	d.accountable == true
+	"ACCOUNT_FOR_DISCLOSURE" in fx.codes(d)
+}
+
 test_deny_a_denied_disclosure_is_not_accountable if {
 	d := data.hipaa.decision with input as _req({
 		"requester": {"roles": ["nurse"], "mfa": false},
