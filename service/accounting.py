@@ -222,6 +222,9 @@ def is_accountable(record: dict[str, Any], *, part2: bool) -> bool:
 def entry(record: dict[str, Any], when: dt.datetime) -> dict[str, Any]:
     """One accounting entry (164.528(b)(2)) from a decision record."""
     recipient = record.get("recipient") or {}
+    logged_input = record.get("input")
+    logged_recipient = logged_input.get("recipient") if isinstance(logged_input, dict) else None
+    address = logged_recipient.get("address") if isinstance(logged_recipient, dict) else None
     basis = basis_in_words(record.get("basis") or [])
     purpose = record.get("purpose") or ""
     return {
@@ -231,6 +234,8 @@ def entry(record: dict[str, Any], when: dt.datetime) -> dict[str, Any]:
             "type": recipient.get("type"),
             "id": recipient.get("id"),
             "name": recipient.get("name"),
+            # 164.528(b)(2)(ii): the address if known (the request's recipient.address).
+            "address": address if isinstance(address, str) else None,
         },
         "description": describe(
             record.get("categories") or [], record.get("elements_permitted") or []
@@ -304,6 +309,7 @@ CSV_COLUMNS = [
     "recipient_type",
     "recipient_id",
     "recipient_name",
+    "recipient_address",
     "description",
     "purpose",
     "purpose_statement",
@@ -329,6 +335,7 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
                 "recipient_type": item["recipient"]["type"] or "",
                 "recipient_id": item["recipient"]["id"] or "",
                 "recipient_name": item["recipient"]["name"] or "",
+                "recipient_address": item["recipient"]["address"] or "",
                 "description": item["description"],
                 "purpose": item["purpose"],
                 "purpose_statement": item["purpose_statement"],
@@ -376,6 +383,8 @@ def to_text(entries: list[dict[str, Any]], *, window: Window, part2: bool) -> st
         lines.append("")
         lines.append(f"Date: {first['date']}")
         lines.append(f"Recipient: {_recipient_words(first['recipient'])}")
+        if first["recipient"]["address"]:
+            lines.append(f"Address: {first['recipient']['address']}")
         lines.append(f"What: {first['description']}")
         lines.append(f"Purpose: {first['purpose_statement']}")
         if len(items) > 1:

@@ -284,7 +284,12 @@ def test_entry_has_the_164_528_b_2_content():
     assert got == {
         "date": "2026-10-05",
         "disclosed_at": "2026-10-05T14:03:00Z",
-        "recipient": {"type": "law_enforcement", "id": "le-0001", "name": "Synthetic Police Dept"},
+        "recipient": {
+            "type": "law_enforcement",
+            "id": "le-0001",
+            "name": "Synthetic Police Dept",
+            "address": None,
+        },
         "description": "General health information and HIV-related information: "
         "name, date of birth and laboratory results.",
         "categories": ["general", "hiv"],
@@ -386,6 +391,24 @@ def test_unnamed_recipients_are_never_summarised_as_one():
     assert "Repeated" not in text
     assert "Decision: d-u4" in text
     assert "Decision: d-u3" in text
+
+
+def test_the_recipients_address_comes_from_the_logged_request():
+    rec = record(
+        purpose="law_enforcement",
+        recipient=("law_enforcement", "le-0001", "Synthetic Police Dept"),
+        basis=["LAW_ENFORCEMENT"],
+        decision_id="d-addr",
+    )
+    rec["input"]["recipient"] = {"type": "law_enforcement", "address": "1 Example Plaza, Testville"}
+    (got,) = build([rec])
+    assert got["recipient"]["address"] == "1 Example Plaza, Testville"
+    text = accounting.render([got], "text", window=window(), part2=False)
+    assert "Address: 1 Example Plaza, Testville" in text
+    (row,) = csv.DictReader(
+        io.StringIO(accounting.render([got], "csv", window=window(), part2=False))
+    )
+    assert row["recipient_address"] == "1 Example Plaza, Testville"
 
 
 def test_text_for_an_empty_accounting():
@@ -535,6 +558,7 @@ ACCOUNTABLE = {
         "le-0001",
         "Synthetic Police Department",
         context={"court_order": True},
+        recipient_fields={"address": "1 Example Plaza, Testville"},
     ),
     "court_order": disclosure(
         "judicial_proceeding",
@@ -697,6 +721,7 @@ def test_accounting_of_a_log_written_by_the_running_service(
         "type": "law_enforcement",
         "id": "le-0001",
         "name": "Synthetic Police Department",
+        "address": "1 Example Plaza, Testville",  # from the request, through the logged input
     }
     assert le["purpose"] == "law_enforcement"
     assert [b["code"] for b in le["basis"]] == ["LAW_ENFORCEMENT"]

@@ -71,6 +71,7 @@ def test_minimal_request_gets_every_default():
             "type": "provider",
             "id": None,
             "name": None,
+            "address": None,
             "identity_verified": False,
             "involved_in_care": False,
             "state": None,
