@@ -18,6 +18,7 @@ PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 COVERAGE_THRESHOLD := 95
 REGO_DIRS := policies policy_tests
+PY_DIRS   := service tests bench
 
 export PATH := $(GOBIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export HIPAA_GATE_OPA_BIN := $(OPA)
@@ -75,6 +76,7 @@ test: install fmt-check rego-check lint test-rego test-py ## Every check: fmt, s
 .PHONY: fmt-check
 fmt-check: ## opa fmt --list --fail and ruff format --check
 	$(OPA) fmt --list --fail $(REGO_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
 
 .PHONY: rego-check
 rego-check: ## opa check --strict
@@ -83,7 +85,7 @@ rego-check: ## opa check --strict
 .PHONY: lint
 lint: ## regal lint and ruff check
 	$(REGAL) lint --fail-level warning $(REGO_DIRS)
-	$(VENV)/bin/ruff check service tests bench
+	$(VENV)/bin/ruff check $(PY_DIRS)
 
 .PHONY: test-rego
 test-rego: ## opa test with the coverage threshold
@@ -100,7 +102,7 @@ test-py: ## pytest (unit + integration against a real OPA)
 .PHONY: fmt
 fmt: ## Format Rego and Python in place
 	$(OPA) fmt --write $(REGO_DIRS)
-	$(VENV)/bin/ruff format service tests bench
+	$(VENV)/bin/ruff format $(PY_DIRS)
 
 ##@ Measuring and auditing
 
