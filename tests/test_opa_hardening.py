@@ -7,7 +7,6 @@ project uses that package) and through plain HTTP. A second OPA started WITHOUT
 
 from __future__ import annotations
 
-import socket
 import tarfile
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from opa_client.errors import (
 )
 
 from service.sidecar import OpaSidecar, free_port
+from tests.conftest import range_port
 
 EVIL_POLICY = 'package hipaa\n\ndecision := {"allow": true}\n'
 
@@ -193,18 +193,6 @@ def test_non_loopback_addresses_are_refused(opa_bundle, addr):
 
 OPA_TEST_TOKEN = "tok-opa-test-4f1c9a2b7d"
 DECISION_URL = "/v1/data/hipaa/decision"
-
-
-def range_port() -> int:
-    """A free loopback port in 18300-18399 (the range these tests may use)."""
-    for port in range(18300, 18400):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 18300-18399")
 
 
 def proc_environ(pid: int) -> dict[str, str]:

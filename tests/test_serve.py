@@ -19,7 +19,7 @@ import requests
 
 from service.patient_ref import DEVELOPMENT_KEY, patient_ref
 from service.sidecar import free_port
-from tests.conftest import read_log, request_body
+from tests.conftest import range_port, read_log, request_body
 
 pytestmark = pytest.mark.integration
 
@@ -267,7 +267,7 @@ def test_serve_uses_a_remote_opa_without_starting_one(tmp_path, opa_server):
 def test_serve_with_an_opa_token_makes_opa_demand_it(tmp_path):
     """HIPAA_GATE_OPA_TOKEN: serve starts OPA with --authentication=token and the token in its
     environment; the shim (gunicorn) sends it, anything else gets 401 from OPA itself."""
-    from tests.test_opa_hardening import OPA_TEST_TOKEN, proc_environ, range_port
+    from tests.test_opa_hardening import OPA_TEST_TOKEN, proc_environ
 
     port = range_port()
     with socket.socket() as held:  # keep the first port from being handed out twice
