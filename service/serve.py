@@ -21,6 +21,7 @@ import structlog
 
 from service import config as config_mod
 from service.logs import configure_logging
+from service.metrics import prepare_multiprocess_dir
 from service.sidecar import (
     REPO_DIR,
     OpaSidecar,
@@ -88,6 +89,8 @@ def serve() -> int:
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
             metrics_dir = tempfile.mkdtemp(prefix="hipaa-gate-metrics-")
             env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        else:  # given (the image sets it): create it, drop a previous run's files
+            prepare_multiprocess_dir(env)
         if stopping["signal"] is None:
             gunicorn = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_config"],
