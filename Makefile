@@ -68,6 +68,10 @@ $(VENV)/.installed: pyproject.toml
 run: install ## Start OPA (127.0.0.1:8181) and the shim (127.0.0.1:8000) in the foreground; Ctrl-C stops both
 	HIPAA_GATE_DEV_MODE=$${HIPAA_GATE_DEV_MODE:-1} exec $(VENV)/bin/hipaa-gate serve
 
+.PHONY: bundle
+bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (revision in .build/bundle.revision), for docker compose
+	@$(PY) -c 'from service.sidecar import build_bundle; b, r = build_bundle("policies", ".build"); open(".build/bundle.revision", "w").write(r + "\n"); print(b, r)'
+
 ##@ Checks
 
 .PHONY: test
