@@ -264,47 +264,6 @@ def test_serve_uses_a_remote_opa_without_starting_one(tmp_path, opa_server):
         server.kill_all()
 
 
-def test_serve_with_an_opa_token_makes_opa_demand_it(tmp_path):
-    """HIPAA_GATE_OPA_TOKEN: serve starts OPA with --authentication=token and the token in its
-    environment; the shim (gunicorn) sends it, anything else gets 401 from OPA itself."""
-    from tests.test_opa_hardening import OPA_TEST_TOKEN, proc_environ
-
-    port = range_port()
-    with socket.socket() as held:  # keep the first port from being handed out twice
-        held.bind(("127.0.0.1", port))
-        opa_port = range_port()
-    server = Served(tmp_path, port=port, opa_port=opa_port, HIPAA_GATE_OPA_TOKEN=OPA_TEST_TOKEN)
-    try:
-        assert server.wait_ready()["status"] == "ready"  # the shim's probe query got through
-        resp = requests.post(f"{server.url}/v1/disclosures/decide", json=request_body(), timeout=5)
-        assert resp.status_code == 200, resp.text
-        assert resp.json()["allow"] is True
-        opa = f"http://127.0.0.1:{server.opa_port}/v1/data/hipaa/decision"
-        for headers in ({}, {"Authorization": "Bearer tok-opa-test-wrong"}):
-            assert (
-                requests.post(opa, json={"input": {}}, headers=headers, timeout=5).status_code
-                == 401
-            )
-        auth = {"Authorization": f"Bearer {OPA_TEST_TOKEN}"}
-        assert requests.post(opa, json={"input": {}}, headers=auth, timeout=5).status_code == 200
-        opa_pids = [
-            pid
-            for pid in marked_pids(server.marker)
-            if b"--server" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
-        assert len(opa_pids) == 1
-        cmdline = Path(f"/proc/{opa_pids[0]}/cmdline").read_bytes().split(b"\0")
-        assert b"--authentication=token" in cmdline
-        assert OPA_TEST_TOKEN.encode() not in b" ".join(cmdline)
-        assert proc_environ(opa_pids[0])["HIPAA_GATE_OPA_TOKEN"] == OPA_TEST_TOKEN
-        assert OPA_TEST_TOKEN not in server.output()
-        assert server.stop() == 0
-        assert wait_gone(server.marker) == set()
-    finally:
-        server.stop()
-        server.kill_all()
-
-
 def test_serve_refuses_to_start_without_a_patient_ref_key(tmp_path):
     server = Served(tmp_path, HIPAA_GATE_DEV_MODE="0")
     try:
@@ -362,3 +321,44 @@ def test_decide_cli_reports_invalid_requests(tmp_path, opa_server):
     result = run_decide(["-"], b'{"purpose": 1}', tmp_path, HIPAA_GATE_OPA_URL=opa_server.url)
     assert result.returncode == 2
     assert json.loads(result.stdout)["error"]["code"] == "invalid_request"
+
+
+def test_serve_with_an_opa_token_makes_opa_demand_it(tmp_path):
+    """HIPAA_GATE_OPA_TOKEN: serve starts OPA with --authentication=token and the token in its
+    environment; the shim (gunicorn) sends it, anything else gets 401 from OPA itself."""
+    from tests.test_opa_hardening import OPA_TEST_TOKEN, proc_environ
+
+    port = range_port()
+    with socket.socket() as held:  # keep the first port from being handed out twice
+        held.bind(("127.0.0.1", port))
+        opa_port = range_port()
+    server = Served(tmp_path, port=port, opa_port=opa_port, HIPAA_GATE_OPA_TOKEN=OPA_TEST_TOKEN)
+    try:
+        assert server.wait_ready()["status"] == "ready"  # the shim's probe query got through
+        resp = requests.post(f"{server.url}/v1/disclosures/decide", json=request_body(), timeout=5)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["allow"] is True
+        opa = f"http://127.0.0.1:{server.opa_port}/v1/data/hipaa/decision"
+        for headers in ({}, {"Authorization": "Bearer tok-opa-test-wrong"}):
+            assert (
+                requests.post(opa, json={"input": {}}, headers=headers, timeout=5).status_code
+                == 401
+            )
+        auth = {"Authorization": f"Bearer {OPA_TEST_TOKEN}"}
+        assert requests.post(opa, json={"input": {}}, headers=auth, timeout=5).status_code == 200
+        opa_pids = [
+            pid
+            for pid in marked_pids(server.marker)
+            if b"--server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert len(opa_pids) == 1
+        cmdline = Path(f"/proc/{opa_pids[0]}/cmdline").read_bytes().split(b"\0")
+        assert b"--authentication=token" in cmdline
+        assert OPA_TEST_TOKEN.encode() not in b" ".join(cmdline)
+        assert proc_environ(opa_pids[0])["HIPAA_GATE_OPA_TOKEN"] == OPA_TEST_TOKEN
+        assert OPA_TEST_TOKEN not in server.output()
+        assert server.stop() == 0
+        assert wait_gone(server.marker) == set()
+    finally:
+        server.stop()
+        server.kill_all()
