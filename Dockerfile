@@ -17,16 +17,19 @@ COPY service ./service
 # The element catalog is read at start-up to reject unknown elements.
 COPY policies ./policies
 RUN pip install . \
-    && mkdir -p /var/log/hipaa-gate \
-    && chown hipaa:hipaa /var/log/hipaa-gate
+    && mkdir -p /var/log/hipaa-gate /var/lib/hipaa-gate/metrics \
+    && chown hipaa:hipaa /var/log/hipaa-gate /var/lib/hipaa-gate/metrics
 
 USER hipaa:hipaa
 
 ENV HIPAA_GATE_BIND=0.0.0.0:8000 \
     HIPAA_GATE_OPA_URL=http://127.0.0.1:8181 \
     HIPAA_GATE_POLICY_DIR=/app/policies \
-    HIPAA_GATE_DECISION_LOG=/var/log/hipaa-gate/decisions.jsonl
+    HIPAA_GATE_DECISION_LOG=/var/log/hipaa-gate/decisions.jsonl \
+    PROMETHEUS_MULTIPROC_DIR=/var/lib/hipaa-gate/metrics
 
 EXPOSE 8000
 # gunicorn.conf.py names the app (service:create_app()) and reads HIPAA_GATE_* settings.
+# PROMETHEUS_MULTIPROC_DIR: /metrics sums every gunicorn worker's values (prometheus-client
+# multiprocess mode); gunicorn.conf.py empties the directory at each start.
 CMD ["gunicorn", "--config", "/app/gunicorn.conf.py"]

@@ -18,6 +18,7 @@ PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 COVERAGE_THRESHOLD := 95
 REGO_DIRS := policies policy_tests
+PY_DIRS   := service tests bench
 
 export PATH := $(GOBIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export HIPAA_GATE_OPA_BIN := $(OPA)
@@ -67,6 +68,10 @@ $(VENV)/.installed: pyproject.toml
 run: install ## Start OPA (127.0.0.1:8181) and the shim (127.0.0.1:8000) in the foreground; Ctrl-C stops both
 	HIPAA_GATE_DEV_MODE=$${HIPAA_GATE_DEV_MODE:-1} exec $(VENV)/bin/hipaa-gate serve
 
+.PHONY: bundle
+bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (revision in .build/bundle.revision), for docker compose
+	@$(PY) -c 'from service.sidecar import build_bundle; b, r = build_bundle("policies", ".build"); open(".build/bundle.revision", "w").write(r + "\n"); print(b, r)'
+
 ##@ Checks
 
 .PHONY: test
@@ -75,6 +80,7 @@ test: install fmt-check rego-check lint test-rego test-py ## Every check: fmt, s
 .PHONY: fmt-check
 fmt-check: ## opa fmt --list --fail and ruff format --check
 	$(OPA) fmt --list --fail $(REGO_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
 
 .PHONY: rego-check
 rego-check: ## opa check --strict
@@ -83,7 +89,7 @@ rego-check: ## opa check --strict
 .PHONY: lint
 lint: ## regal lint and ruff check
 	$(REGAL) lint --fail-level warning $(REGO_DIRS)
-	$(VENV)/bin/ruff check service tests bench
+	$(VENV)/bin/ruff check $(PY_DIRS)
 
 .PHONY: test-rego
 test-rego: ## opa test with the coverage threshold
@@ -100,7 +106,7 @@ test-py: ## pytest (unit + integration against a real OPA)
 .PHONY: fmt
 fmt: ## Format Rego and Python in place
 	$(OPA) fmt --write $(REGO_DIRS)
-	$(VENV)/bin/ruff format service tests bench
+	$(VENV)/bin/ruff format $(PY_DIRS)
 
 ##@ Measuring and auditing
 

@@ -1,9 +1,13 @@
-"""Prometheus metrics. With several gunicorn workers, ``serve`` sets ``PROMETHEUS_MULTIPROC_DIR``
-and ``/metrics`` aggregates every worker's files (prometheus-client multiprocess mode)."""
+"""Prometheus metrics. With several gunicorn workers, ``PROMETHEUS_MULTIPROC_DIR`` names a
+directory where each worker keeps its values in files and ``/metrics`` aggregates them all
+(prometheus-client multiprocess mode). ``serve`` sets it to a fresh directory; the image sets
+it (Dockerfile, deploy/kubernetes/deployment.yaml) and gunicorn.conf.py's ``on_starting``
+prepares it with ``prepare_multiprocess_dir``."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -75,3 +79,22 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def prepare_multiprocess_dir(environ: dict[str, str] | None = None) -> Path | None:
+    """Create ``$PROMETHEUS_MULTIPROC_DIR`` if missing and remove a previous run's metric files.
+
+    prometheus-client requires the directory to exist and to be wiped between gunicorn runs
+    (https://prometheus.github.io/client_python/multiprocess/): a container restarted inside
+    its pod keeps its ``emptyDir``, and a previous run's files would be summed into this one's
+    values. Only its ``*.db`` files (the client's) are removed. Call it in the gunicorn master
+    before any worker starts; returns the directory, or None when the variable is unset.
+    """
+    configured = (os.environ if environ is None else environ).get("PROMETHEUS_MULTIPROC_DIR")
+    if not configured:
+        return None
+    directory = Path(configured)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return directory

@@ -21,7 +21,15 @@ import structlog
 
 from service import config as config_mod
 from service.logs import configure_logging
-from service.sidecar import REPO_DIR, OpaSidecar, _die_with_parent, build_bundle, policy_dir
+from service.metrics import prepare_multiprocess_dir
+from service.sidecar import (
+    REPO_DIR,
+    OpaSidecar,
+    _die_with_parent,
+    build_bundle,
+    configured_token,
+    policy_dir,
+)
 
 log = structlog.get_logger("hipaa_gate.serve")
 
@@ -35,10 +43,14 @@ def start_local_opa(addr: str | None = None, log_to=None) -> OpaSidecar:
     """Build the bundle from the policy directory and start the hardened OPA; wait until ready.
 
     OPA's JSON log goes to ``log_to`` (a file object), by default this process's stdout/stderr.
+    With ``HIPAA_GATE_OPA_TOKEN`` set, OPA requires it of every query (``--authentication=token``;
+    the shim sends it, as ``OPA_TOKEN``).
     """
     bundle, revision = build_bundle(policy_dir(), build_dir())
     addr = addr or os.environ.get("HIPAA_GATE_OPA_ADDR", "127.0.0.1:8181")
-    sidecar = OpaSidecar(bundle, addr, revision=revision, log=log_to).start()
+    sidecar = OpaSidecar(
+        bundle, addr, revision=revision, log=log_to, token=configured_token()
+    ).start()
     try:
         sidecar.wait_ready(timeout=30)
     except BaseException:
@@ -77,6 +89,8 @@ def serve() -> int:
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
             metrics_dir = tempfile.mkdtemp(prefix="hipaa-gate-metrics-")
             env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        else:  # given (the image sets it): create it, drop a previous run's files
+            prepare_multiprocess_dir(env)
         if stopping["signal"] is None:
             gunicorn = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_config"],

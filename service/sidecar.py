@@ -5,6 +5,11 @@ cannot overwrite bundle-owned policies or data), ``--authorization=basic`` with
 ``policies/system/authz/authz.rego`` (only the shim's POST queries and ``GET /health``),
 JSON logs at info level (request bodies are never logged), no GitHub version check, and OPA's
 decision logging left off so no input ever reaches OPA's own log.
+
+With a token (``HIPAA_GATE_OPA_TOKEN`` for ``hipaa-gate serve``), OPA also runs with
+``--authentication=token`` and gets the token in its own environment, where the authz policy
+reads it (``opa.runtime().env``): every query must then carry it as a bearer token. The token
+never enters the bundle.
 """
 
 from __future__ import annotations
@@ -99,12 +104,22 @@ OPA_RUNTIME_ENV = {"GOGC": "400", "GOMEMLIMIT": "100MiB"}
 OPA_STORE_FLAG = "--optimize-store-for-read-speed"
 
 
+#: The variable through which OPA's authz policy (``policies/system/authz``) learns the bearer
+#: token every query must carry; unset or empty, no token is required.
+OPA_TOKEN_ENV = "HIPAA_GATE_OPA_TOKEN"  # noqa: S105 - a variable name, not a secret
+
+
 def opa_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment OPA runs with: ``base`` (default ``os.environ``) plus ``OPA_RUNTIME_ENV``."""
     env = dict(os.environ if base is None else base)
     for name, value in OPA_RUNTIME_ENV.items():
         env.setdefault(name, value)
     return env
+
+
+def configured_token(environ: dict[str, str] | None = None) -> str | None:
+    """``$HIPAA_GATE_OPA_TOKEN`` when set and non-empty, else None."""
+    return (os.environ if environ is None else environ).get(OPA_TOKEN_ENV) or None
 
 
 def free_port() -> int:
@@ -146,6 +161,7 @@ class OpaSidecar:
         authorization: bool = True,
         log: IO[Any] | str | os.PathLike[str] | None = None,
         tls: tuple[str, str] | None = None,
+        token: str | None = None,
     ) -> None:
         _require_loopback(addr)
         self.bundle_path = Path(bundle_path)
@@ -155,6 +171,8 @@ class OpaSidecar:
         self.authorization = authorization
         self.log = log
         self.tls = tls  # (certificate file, private key file): serve HTTPS only
+        # The bearer token every query must carry (--authentication=token); None: no token.
+        self.token = token or None
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[Any] | None = None
 
@@ -178,9 +196,21 @@ class OpaSidecar:
         ]
         if self.authorization:
             cmd.insert(4, "--authorization=basic")
+        if self.token:
+            cmd.insert(4, "--authentication=token")
         if self.tls:
             cmd[4:4] = [f"--tls-cert-file={self.tls[0]}", f"--tls-private-key-file={self.tls[1]}"]
         return cmd
+
+    def environment(self) -> dict[str, str]:
+        """OPA's environment: ``opa_env()`` with ``HIPAA_GATE_OPA_TOKEN`` exactly this sidecar's
+        token (an inherited one is dropped, or the authz policy would demand it of every query
+        while OPA, without ``--authentication=token``, never sees one)."""
+        env = opa_env()
+        env.pop(OPA_TOKEN_ENV, None)
+        if self.token:
+            env[OPA_TOKEN_ENV] = self.token
+        return env
 
     def _address_in_use(self) -> bool:
         host, port = self.addr.rsplit(":", 1)
@@ -204,7 +234,7 @@ class OpaSidecar:
             stream = self.log
         self.process = subprocess.Popen(
             self.command(),
-            env=opa_env(),
+            env=self.environment(),
             stdin=subprocess.DEVNULL,
             stdout=stream,
             stderr=stream,

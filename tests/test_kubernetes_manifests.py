@@ -195,8 +195,63 @@ def test_config_points_the_shim_at_its_own_opa(config, containers):
 def test_opa_runs_with_the_sidecar_launchers_runtime_settings(containers):
     from service.sidecar import OPA_RUNTIME_ENV
 
-    env = {e["name"]: e["value"] for e in containers["opa"]["env"]}
+    env = {e["name"]: e["value"] for e in containers["opa"]["env"] if "value" in e}
     assert env == OPA_RUNTIME_ENV
+    # The only other variable is the token, from the Secret (test below).
+    others = {e["name"] for e in containers["opa"]["env"] if "value" not in e}
+    assert others == {"HIPAA_GATE_OPA_TOKEN"}
+
+
+def test_opa_demands_the_shims_token_from_the_same_secret(containers, config):
+    """OPA reads HIPAA_GATE_OPA_TOKEN from its environment (policies/system/authz) and, with
+    --authentication=token, refuses queries without it; the shim sends the same value."""
+    assert "--authentication=token" in containers["opa"]["args"]
+    refs = {}
+    for name in ("opa", "shim"):
+        env = {e["name"]: e for e in containers[name]["env"]}
+        token = env["HIPAA_GATE_OPA_TOKEN"]
+        assert "value" not in token, f"{name}: the token must come from the Secret"
+        refs[name] = token["valueFrom"]["secretKeyRef"]
+    assert refs["opa"] == refs["shim"]
+    assert refs["opa"]["name"] == "hipaa-gate-secrets"
+    assert "HIPAA_GATE_OPA_TOKEN" not in config
+
+
+def _flag(args: list[str], name: str) -> int:
+    values = [a.split("=", 1)[1] for a in args if a.startswith(f"--{name}=")]
+    assert len(values) == 1, f"--{name} given {len(values)} times"
+    return int(values[0])
+
+
+def test_opa_outlives_the_shims_drain_and_the_grace_period_covers_both(pod, containers, config):
+    """SIGTERM reaches both containers at once: OPA must keep serving while gunicorn drains its
+    in-flight requests (each needs OPA), and the kubelet must not SIGKILL before both are done."""
+    shim_drain = int(config["HIPAA_GATE_GRACEFUL_TIMEOUT"])  # gunicorn's graceful_timeout
+    args = containers["opa"]["args"]
+    opa_wait = _flag(args, "shutdown-wait-period")
+    opa_grace = _flag(args, "shutdown-grace-period")
+    assert opa_wait > shim_drain, "OPA closes its listener while the shim still drains"
+    grace = pod["terminationGracePeriodSeconds"]
+    assert grace >= opa_wait + opa_grace, "the kubelet kills OPA before it has shut down"
+    assert grace > shim_drain, "the kubelet kills gunicorn before its drain ends"
+
+
+def test_metrics_of_every_worker_are_collected(pod, containers, config):
+    """gunicorn runs several workers: /metrics sums them only in prometheus-client multiprocess
+    mode, with PROMETHEUS_MULTIPROC_DIR on an emptyDir of its own (empty at each pod start)."""
+    assert int(config["HIPAA_GATE_WORKERS"]) > 1
+    env = {e["name"]: e for e in containers["shim"]["env"]}
+    directory = env["PROMETHEUS_MULTIPROC_DIR"]["value"]
+    mounts = {m["mountPath"]: m["name"] for m in containers["shim"]["volumeMounts"]}
+    assert directory in mounts, "the directory must be a volume (the root file system is read-only)"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes[mounts[directory]]
+    others = [m for m in containers["opa"]["volumeMounts"] if m["name"] == mounts[directory]]
+    assert not others, "only the shim writes there"
+    # The image sets the same directory and creates it, for `docker run` and compose.
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(rf"PROMETHEUS_MULTIPROC_DIR={re.escape(directory)}\b", dockerfile)
+    assert re.search(rf"mkdir -p [^\n]*{re.escape(directory)}", dockerfile)
 
 
 def test_resource_requests_cover_the_measured_budgets(containers, config):

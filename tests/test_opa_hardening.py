@@ -7,6 +7,7 @@ project uses that package) and through plain HTTP. A second OPA started WITHOUT
 
 from __future__ import annotations
 
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from opa_client.errors import (
 )
 
 from service.sidecar import OpaSidecar, free_port
+from tests.conftest import range_port
 
 EVIL_POLICY = 'package hipaa\n\ndecision := {"allow": true}\n'
 
@@ -185,3 +187,110 @@ def test_opa_runs_with_the_go_runtime_settings(opa_server):
 def test_non_loopback_addresses_are_refused(opa_bundle, addr):
     with pytest.raises(ValueError, match="loopback"):
         OpaSidecar(opa_bundle[0], addr)
+
+
+# --- HIPAA_GATE_OPA_TOKEN: OPA itself demands the shim's bearer token -------------------------
+
+OPA_TEST_TOKEN = "tok-opa-test-4f1c9a2b7d"
+DECISION_URL = "/v1/data/hipaa/decision"
+
+
+def proc_environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_text()
+    return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+
+
+@pytest.fixture(scope="module")
+def token_opa(opa_bundle, tmp_path_factory):
+    """The hardened OPA started with a token (as ``hipaa-gate serve`` does when it is set)."""
+    bundle, revision = opa_bundle
+    log = tmp_path_factory.mktemp("token-opa") / "opa.log"
+    sidecar = OpaSidecar(
+        bundle, f"127.0.0.1:{range_port()}", revision=revision, log=log, token=OPA_TEST_TOKEN
+    )
+    with sidecar:
+        sidecar.wait_ready()
+        yield sidecar
+
+
+def test_a_token_sidecar_runs_with_token_authentication(token_opa):
+    cmd = token_opa.command()
+    assert "--authentication=token" in cmd
+    assert "--authorization=basic" in cmd
+    # The token reaches OPA through its environment only: not argv, not the bundle.
+    assert not any(OPA_TEST_TOKEN in part for part in cmd)
+    assert proc_environ(token_opa.process.pid)["HIPAA_GATE_OPA_TOKEN"] == OPA_TEST_TOKEN
+    with tarfile.open(token_opa.bundle_path) as bundle:
+        for member in bundle.getmembers():
+            if member.isfile():
+                assert OPA_TEST_TOKEN.encode() not in bundle.extractfile(member).read()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer tok-opa-test-wrong"},
+        {"Authorization": f"Bearer {OPA_TEST_TOKEN}x"},
+        {"Authorization": f"Bearer {OPA_TEST_TOKEN[:-1]}"},
+        {"Authorization": f"Bearer {OPA_TEST_TOKEN.upper()}"},
+        {"Authorization": "Bearer "},
+        {"Authorization": OPA_TEST_TOKEN},  # no scheme
+    ],
+    ids=["none", "wrong", "longer", "shorter", "upper", "empty", "no-scheme"],
+)
+def test_a_token_sidecar_refuses_queries_without_its_token(token_opa, headers):
+    resp = requests.post(
+        f"{token_opa.url}{DECISION_URL}", json={"input": {}}, headers=headers, timeout=5
+    )
+    assert resp.status_code == 401, resp.text
+    assert resp.json()["code"] == "unauthorized"
+
+
+def test_a_token_sidecar_decides_with_its_token(token_opa):
+    auth = {"Authorization": f"Bearer {OPA_TEST_TOKEN}"}
+    resp = requests.post(
+        f"{token_opa.url}{DECISION_URL}", json={"input": {}}, headers=auth, timeout=5
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["result"]["allow"] is False  # an empty input is a deny, but a decision
+    # The token opens only the shim's queries, nothing else.
+    for method, path in [("GET", "/v1/data/config/roles"), ("PUT", "/v1/policies/evil")]:
+        refused = requests.request(
+            method, f"{token_opa.url}{path}", json={"input": {}}, headers=auth, timeout=5
+        )
+        assert refused.status_code == 401, (method, path)
+    # Health stays open for the kubelet's probes, which carry no secret.
+    assert requests.get(f"{token_opa.url}/health?bundles", timeout=5).status_code == 200
+
+
+def test_the_shim_reaches_a_token_sidecar_only_with_the_token(app_factory, token_opa):
+    from tests.conftest import request_body
+
+    good = app_factory(OPA_URL=token_opa.url, OPA_TOKEN=OPA_TEST_TOKEN).test_client()
+    resp = good.post("/v1/disclosures/decide", json=request_body())
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.get_json()["allow"] is True
+    assert good.get("/readyz").status_code == 200
+    for token in (None, "tok-opa-test-wrong"):
+        bad = app_factory(OPA_URL=token_opa.url, OPA_TOKEN=token).test_client()
+        resp = bad.post("/v1/disclosures/decide", json=request_body())
+        assert resp.status_code == 503
+        assert resp.get_json()["error"]["code"] == "policy_engine_unavailable"
+        assert bad.get("/readyz").status_code == 503
+
+
+def test_without_a_token_the_sidecar_answers_as_before(opa_bundle, monkeypatch):
+    """No token: no --authentication flag, and an inherited HIPAA_GATE_OPA_TOKEN is dropped from
+    OPA's environment (else the authz policy would demand a token OPA never extracts)."""
+    monkeypatch.setenv("HIPAA_GATE_OPA_TOKEN", "tok-inherited-from-the-shell")
+    bundle, revision = opa_bundle
+    with OpaSidecar(bundle, f"127.0.0.1:{range_port()}", revision=revision) as plain:
+        plain.wait_ready()
+        assert not any(a.startswith("--authentication") for a in plain.command())
+        assert "HIPAA_GATE_OPA_TOKEN" not in proc_environ(plain.process.pid)
+        for headers in ({}, {"Authorization": "Bearer anything"}):
+            resp = requests.post(
+                f"{plain.url}{DECISION_URL}", json={"input": {}}, headers=headers, timeout=5
+            )
+            assert resp.status_code == 200, resp.text

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,11 +19,21 @@ import requests
 
 from service.patient_ref import DEVELOPMENT_KEY, patient_ref
 from service.sidecar import free_port
-from tests.conftest import read_log, request_body
+from tests.conftest import range_port, read_log, request_body
 
 pytestmark = pytest.mark.integration
 
 CLI = str(Path(sys.executable).parent / "hipaa-gate")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def this_checkout_first(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with this checkout first on PYTHONPATH: the CLI (an editable install, maybe of
+    another checkout of the repo) then runs the ``service`` package these tests belong to."""
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    return env
+
+
 LEAK_ID = "p-test-leak-7f3a9c"
 
 
@@ -53,10 +64,17 @@ def wait_gone(marker: str, timeout: float = 15) -> set[int]:
 
 
 class Served:
-    def __init__(self, tmp_path: Path, **env_overrides: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        port: int | None = None,
+        opa_port: int | None = None,
+        **env_overrides: str,
+    ) -> None:
         self.marker = f"hipaa-gate-test-{uuid.uuid4()}"
-        self.port = free_port()
-        self.opa_port = free_port()
+        self.port = port or free_port()
+        self.opa_port = opa_port or free_port()
         self.log_path = tmp_path / "decision-log.jsonl"
         self.out_path = tmp_path / "serve.out"
         self.err_path = tmp_path / "serve.err"
@@ -76,7 +94,7 @@ class Served:
         if not env["HIPAA_GATE_OPA_BIN"]:
             del env["HIPAA_GATE_OPA_BIN"]
         env.update(env_overrides)
-        self.env = env
+        self.env = this_checkout_first(env)
         self.url = f"http://127.0.0.1:{self.port}"
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(
@@ -275,7 +293,12 @@ def run_decide(args, stdin: bytes, tmp_path: Path, **env_extra: str):
         **env_extra,
     )
     return subprocess.run(
-        [CLI, "decide", *args], input=stdin, env=env, capture_output=True, timeout=60, check=False
+        [CLI, "decide", *args],
+        input=stdin,
+        env=this_checkout_first(env),
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -306,3 +329,44 @@ def test_decide_cli_reports_invalid_requests(tmp_path, opa_server):
     result = run_decide(["-"], b'{"purpose": 1}', tmp_path, HIPAA_GATE_OPA_URL=opa_server.url)
     assert result.returncode == 2
     assert json.loads(result.stdout)["error"]["code"] == "invalid_request"
+
+
+def test_serve_with_an_opa_token_makes_opa_demand_it(tmp_path):
+    """HIPAA_GATE_OPA_TOKEN: serve starts OPA with --authentication=token and the token in its
+    environment; the shim (gunicorn) sends it, anything else gets 401 from OPA itself."""
+    from tests.test_opa_hardening import OPA_TEST_TOKEN, proc_environ
+
+    port = range_port()
+    with socket.socket() as held:  # keep the first port from being handed out twice
+        held.bind(("127.0.0.1", port))
+        opa_port = range_port()
+    server = Served(tmp_path, port=port, opa_port=opa_port, HIPAA_GATE_OPA_TOKEN=OPA_TEST_TOKEN)
+    try:
+        assert server.wait_ready()["status"] == "ready"  # the shim's probe query got through
+        resp = requests.post(f"{server.url}/v1/disclosures/decide", json=request_body(), timeout=5)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["allow"] is True
+        opa = f"http://127.0.0.1:{server.opa_port}/v1/data/hipaa/decision"
+        for headers in ({}, {"Authorization": "Bearer tok-opa-test-wrong"}):
+            assert (
+                requests.post(opa, json={"input": {}}, headers=headers, timeout=5).status_code
+                == 401
+            )
+        auth = {"Authorization": f"Bearer {OPA_TEST_TOKEN}"}
+        assert requests.post(opa, json={"input": {}}, headers=auth, timeout=5).status_code == 200
+        opa_pids = [
+            pid
+            for pid in marked_pids(server.marker)
+            if b"--server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert len(opa_pids) == 1
+        cmdline = Path(f"/proc/{opa_pids[0]}/cmdline").read_bytes().split(b"\0")
+        assert b"--authentication=token" in cmdline
+        assert OPA_TEST_TOKEN.encode() not in b" ".join(cmdline)
+        assert proc_environ(opa_pids[0])["HIPAA_GATE_OPA_TOKEN"] == OPA_TEST_TOKEN
+        assert OPA_TEST_TOKEN not in server.output()
+        assert server.stop() == 0
+        assert wait_gone(server.marker) == set()
+    finally:
+        server.stop()
+        server.kill_all()
