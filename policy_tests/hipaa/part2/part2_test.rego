@@ -172,11 +172,34 @@ test_allow_c3_exceptions if {
 		{"purpose": "training", "recipient": {"type": "workforce"}, "context": {"supervised_training": true}},
 		{"purpose": "legal_defense", "recipient": {"type": "other"}, "context": {"legal_action_by_patient": true}},
 		{"requester": _po, "purpose": "required_by_law", "recipient": {"type": "other"}},
-		{"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"}},
+		{
+			"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"},
+			"context": {"oversight_of_originator": true},
+		},
 	] {
 		d := data.hipaa.decision with input as _counseling(case)
 		d.allow == true
 	}
+}
+
+test_deny_c3_health_oversight_not_of_originator if {
+	d := data.hipaa.decision with input as _counseling({
+		"requester": _po,
+		"purpose": "health_oversight",
+		"recipient": {"type": "health_oversight_agency"},
+	})
+	d.allow == false
+	d.reasons == [{
+		"citation": "42 CFR 2.31(b)",
+		"code": "SUD_COUNSELING_NOTES_CONSENT_REQUIRED",
+		"message": "SUD counseling notes need a consent specific to them; a TPO or general consent does not cover them.",
+		"rule": "C3",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PART2_CONSENT",
+		"message": "Obtain the patient's consent for SUD counseling notes alone (42 CFR 2.31(b)).",
+		"rule": "C3",
+	}]
 }
 
 test_allow_c2_patient_access_needs_no_consent if {
