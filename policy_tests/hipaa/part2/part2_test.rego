@@ -202,6 +202,66 @@ test_deny_c3_health_oversight_not_of_originator if {
 	}]
 }
 
+# 42 CFR 2.31(b): a counseling-notes consent may be combined only with another one for counseling
+# notes; combined, it is defective and covers nothing.
+_counseling_and_records(notes_categories) := _counseling({
+	"data": {"categories": ["substance_use_disorder", "sud_counseling_notes"], "part2_program": true},
+	"authorizations": [
+		_tpo_consent,
+		fx.authorization("sud_counseling_notes_consent", {"id": "consent-notes-1", "categories": notes_categories}),
+	],
+})
+
+test_allow_c3_separate_counseling_notes_consent if {
+	d := data.hipaa.decision with input as _counseling_and_records(["sud_counseling_notes"])
+	d.allow == true
+	some o in d.obligations
+	o.code == "PART2_REDISCLOSURE_NOTICE"
+	o.consent_ids == ["consent-notes-1", "consent-tpo-1"]
+}
+
+test_deny_c3_combined_counseling_notes_consent if {
+	d := data.hipaa.decision with input as _counseling_and_records(["sud_counseling_notes", "substance_use_disorder"])
+	d.allow == false
+	d.reasons == [{
+		"citation": "42 CFR 2.31(b)",
+		"code": "SUD_COUNSELING_NOTES_CONSENT_REQUIRED",
+		"message": "SUD counseling notes need a consent specific to them; a TPO or general consent does not cover them.",
+		"rule": "C3",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PART2_CONSENT",
+		"message": "Obtain the patient's consent for SUD counseling notes alone (42 CFR 2.31(b)).",
+		"rule": "C3",
+	}]
+}
+
+# A proceedings consent cannot be combined with a consent for any other purpose (42 CFR 2.31(d)).
+test_deny_c2_combined_proceedings_consent if {
+	d := data.hipaa.decision with input as _sud(object.union(
+		_proceeding({"court_order": true}),
+		{"authorizations": [fx.authorization("part2_proceedings_consent", {
+			"purposes": ["judicial_proceeding", "treatment", "payment"],
+			"categories": ["substance_use_disorder"],
+		})]},
+	))
+	d.allow == false
+	d.reasons == [{
+		"citation": "42 CFR 2.12(d), 2.31, 2.61-2.65",
+		"code": "PART2_PROCEEDINGS_RESTRICTED",
+		"message": concat("\n", [
+			"Part 2 records may be used against the patient only with the patient's consent or a",
+			"court order and a subpoena.",
+		]),
+		"rule": "C2",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_COURT_ORDER",
+		"message": "Obtain a court order under 42 CFR 2.64 or 2.65 together with a subpoena.",
+		"rule": "C2",
+	}]
+}
+
 test_allow_c2_patient_access_needs_no_consent if {
 	d := data.hipaa.decision with input as _sud({"purpose": "individual_access", "recipient": {"type": "patient"}})
 	d.allow == true

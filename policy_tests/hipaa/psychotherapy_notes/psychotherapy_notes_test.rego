@@ -108,3 +108,25 @@ test_deny_c1_health_oversight_not_of_originator if {
 	}]
 	not "PSYCHOTHERAPY_NOTES_EXCEPTION" in fx.codes(d)
 }
+
+# 164.508(b)(3)(ii): a psychotherapy-notes authorization combined with one for other records is
+# defective (164.508(b)(2)(iii)) and covers nothing.
+test_deny_c1_combined_psychotherapy_notes_authorization if {
+	d := data.hipaa.decision with input as _notes({
+		"authorizations": [
+			fx.authorization("psychotherapy_notes_authorization", {"categories": ["psychotherapy_notes", "general"]}),
+		],
+	})
+	d.allow == false
+	d.reasons == [{
+		"citation": "45 CFR 164.508(a)(2)",
+		"code": "PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED",
+		"message": "Psychotherapy notes need an authorization specific to them.",
+		"rule": "C1",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PSYCHOTHERAPY_NOTES_AUTHORIZATION",
+		"message": "Obtain the patient's authorization for psychotherapy notes (45 CFR 164.508(a)(2)).",
+		"rule": "C1",
+	}]
+}
