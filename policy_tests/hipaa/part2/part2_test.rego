@@ -262,6 +262,51 @@ test_deny_c2_combined_proceedings_consent if {
 	}]
 }
 
+# Internal communications (42 CFR 2.12(c)(3)): treatment by the entity's own workforce needs no
+# Part 2 consent and carries no redisclosure notice; other internal purposes still need one.
+_workforce := {"type": "workforce", "id": null}
+
+test_allow_c2_internal_communication_for_treatment if {
+	every patch in [
+		{"requester": {"roles": ["physician"]}, "recipient": _workforce},
+		{"requester": {"roles": ["physician"]}, "recipient": _workforce, "authorizations": [_tpo_consent]},
+	] {
+		d := data.hipaa.decision with input as _sud(patch)
+		d.allow == true
+		d.basis == [{
+			"citation": "45 CFR 164.506(c)(1)",
+			"code": "TREATMENT",
+			"rule": "P1",
+			"summary": "Use by the covered entity's workforce for its own treatment of the patient.",
+		}]
+		d.reasons == []
+		[o.code | some o in d.obligations] == ["MINIMUM_NECESSARY"]
+	}
+}
+
+test_deny_c2_internal_operations_needs_consent if {
+	d := data.hipaa.decision with input as _sud({
+		"requester": _po,
+		"purpose": "health_care_operations",
+		"recipient": _workforce,
+	})
+	d.allow == false
+	d.reasons == [{
+		"citation": "42 CFR 2.31, 2.33",
+		"code": "PART2_CONSENT_REQUIRED",
+		"message": "These SUD records need the patient's Part 2 consent; a HIPAA authorization is not enough.",
+		"rule": "C2",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PART2_CONSENT",
+		"message": concat("\n", [
+			"Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers",
+			"treatment, payment and operations).",
+		]),
+		"rule": "C2",
+	}]
+}
+
 test_allow_c2_patient_access_needs_no_consent if {
 	d := data.hipaa.decision with input as _sud({"purpose": "individual_access", "recipient": {"type": "patient"}})
 	d.allow == true
