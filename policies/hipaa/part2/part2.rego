@@ -119,7 +119,11 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   summary: SUD records disclosed to medical personnel in a bona fide medical emergency.
 #   obligations:
 #     - code: DOCUMENT_RATIONALE
-#       message: Record the emergency, the recipient, the date and time and the information disclosed (42 CFR 2.51(c)).
+#       message: |-
+#         Immediately record in the patient's records the name of the medical personnel who received
+#         the disclosure and their affiliation with any health care facility, the name of the
+#         individual making the disclosure, the date and time of the disclosure, the nature of the
+#         emergency and the information disclosed (42 CFR 2.51(c)).
 #     - code: NOTIFY_PRIVACY_OFFICER
 #       message: Notify the privacy officer of the emergency disclosure of Part 2 records.
 permit contains lib.permit(rego.metadata.chain(), {}) if {

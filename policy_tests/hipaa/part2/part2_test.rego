@@ -64,6 +64,31 @@ test_allow_c2_medical_emergency if {
 	not "PART2_REDISCLOSURE_NOTICE" in fx.codes(d)
 }
 
+# 42 CFR 2.51(c): the record names the recipient and their facility affiliation, the individual
+# making the disclosure, the date and time and the nature of the emergency.
+test_allow_c2_medical_emergency_record if {
+	d := data.hipaa.decision with input as _sud({
+		"purpose": "medical_emergency",
+		"recipient": {"type": "first_responder"},
+	})
+	d.allow == true
+	some o in d.obligations
+	o.rule == "C2"
+	o.code == "DOCUMENT_RATIONALE"
+	o == {
+		"citation": "42 CFR 2.51",
+		"code": "DOCUMENT_RATIONALE",
+		"message": concat("\n", [
+			"Immediately record in the patient's records the name of the medical personnel who received",
+			"the disclosure and their affiliation with any health care facility, the name of the",
+			"individual making the disclosure, the date and time of the disclosure, the nature of the",
+			"emergency and the information disclosed (42 CFR 2.51(c)).",
+		]),
+		"rationale": null,
+		"rule": "C2",
+	}
+}
+
 test_allow_c2_general_consent_outside_tpo_is_accountable if {
 	d := data.hipaa.decision with input as _sud({
 		"requester": _po, "purpose": "research", "recipient": {"type": "researcher", "id": "univ-0001"},
