@@ -89,6 +89,7 @@ def test_minimal_request_gets_every_default():
             "professional_judgment": False,
             "serious_imminent_threat": False,
             "originator": False,
+            "oversight_of_originator": False,
             "supervised_training": False,
             "legal_action_by_patient": False,
             "against_patient": False,

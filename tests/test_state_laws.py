@@ -323,12 +323,17 @@ def test_an_authorization_covering_the_category_satisfies_every_state(matrix):
         "purposes": PURPOSES,
         "categories": list(GOVERNED_BY),
     }
-    covered = _evaluate([_opa_input(*key, auths=[auth]) for key in keys])
+    # One authorization per requested category: an authorization for psychotherapy notes or SUD
+    # counseling notes combined with one for other records is defective (45 CFR 164.508(b)(3)(ii),
+    # 42 CFR 2.31(b)) and covers nothing.
+    covered = _evaluate([_opa_input(*key, auths=[dict(auth, categories=[key[1]])]) for key in keys])
     assert keys
     assert all(r == set() for r in covered)
     # The same authorization, revoked, satisfies none of them.
     revoked = dict(auth, revoked=True)
-    uncovered = _evaluate([_opa_input(*key, auths=[revoked]) for key in keys])
+    uncovered = _evaluate(
+        [_opa_input(*key, auths=[dict(revoked, categories=[key[1]])]) for key in keys]
+    )
     assert uncovered == [_expected(matrix, *key) for key in keys]
 
 

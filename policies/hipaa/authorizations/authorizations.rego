@@ -28,12 +28,49 @@ _now_ns := time.parse_rfc3339_ns(input.now)
 #   Signed (164.508(c)(1)(vi): signature and date), not revoked (164.508(b)(5)),
 #   signed on or before `input.now`, and not expired at `input.now` (164.508(b)(2)(i)):
 #   `expires_on` is the last day on which it is in force (UTC); null means an expiration
-#   event rather than a date. Malformed fields make it invalid.
+#   event rather than a date. Malformed fields make it invalid, and so does a document that
+#   combines one that must stand alone with another (164.508(b)(2)(iii), (b)(3)(ii);
+#   42 CFR 2.31(b), (d)): it is defective and covers nothing.
 valid(auth) if {
 	auth.signed == true
 	object.get(auth, "revoked", false) == false
 	time.parse_ns("2006-01-02", auth.signed_on) <= _now_ns
 	_unexpired(auth)
+	not _combined(auth)
+}
+
+# Categories whose permission must stand alone: an authorization for psychotherapy notes may be
+# combined only with another one for psychotherapy notes (164.508(b)(3)(ii)), a consent for SUD
+# counseling notes only with another one for counseling notes (42 CFR 2.31(b)).
+_sole_categories := {"psychotherapy_notes", "sud_counseling_notes"}
+
+# The categories and purposes a stand-alone document type may name (a proceedings consent cannot
+# be combined with a consent for any other purpose, 42 CFR 2.31(d)).
+_type_categories := {
+	"psychotherapy_notes_authorization": {"psychotherapy_notes"},
+	"sud_counseling_notes_consent": {"sud_counseling_notes"},
+}
+
+_type_purposes := {"part2_proceedings_consent": {"judicial_proceeding", "law_enforcement"}}
+
+# A document of any type naming a stand-alone category together with another category.
+_combined(auth) if {
+	some category in auth.categories
+	category in _sole_categories
+	some other in auth.categories
+	other != category
+}
+
+_combined(auth) if {
+	allowed := _type_categories[auth.type]
+	some category in auth.categories
+	not category in allowed
+}
+
+_combined(auth) if {
+	allowed := _type_purposes[auth.type]
+	some purpose in auth.purposes
+	not purpose in allowed
 }
 
 _unexpired(auth) if object.get(auth, "expires_on", null) == null

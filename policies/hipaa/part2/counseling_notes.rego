@@ -27,7 +27,14 @@ counseling_notes_exception if {
 	request.context("legal_action_by_patient")
 }
 
-counseling_notes_exception if input.purpose in {"required_by_law", "health_oversight"}
+counseling_notes_exception if input.purpose == "required_by_law"
+
+# Oversight (42 CFR 2.53) only with respect to the oversight of the originator of the counseling
+# notes, as in 164.508(a)(2)(ii), which the 2.31(b) exceptions parallel.
+counseling_notes_exception if {
+	input.purpose == "health_oversight"
+	request.context("oversight_of_originator")
+}
 
 counseling_notes_consented if {
 	counseling_notes_apply

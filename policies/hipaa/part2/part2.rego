@@ -75,6 +75,16 @@ _permitted_without_consent if {
 # (b) a bona fide medical emergency (2.51).
 _permitted_without_consent if _emergency
 
+# Internal communications (42 CFR 2.12(c)(3)): the restrictions do not apply to communications
+# between or among personnel who need the information for duties arising out of the provision of
+# diagnosis, treatment or referral for treatment, within a Part 2 program or between it and an
+# entity with direct administrative control over it. The workforce is the requesting entity's own;
+# only treatment is such a duty here (payment, operations and training still need a consent).
+_permitted_without_consent if {
+	input.purpose == "treatment"
+	input.recipient.type == "workforce"
+}
+
 # The patient's own access to their records needs no consent (42 CFR 2.23(a)).
 _permitted_without_consent if {
 	input.purpose == "individual_access"
@@ -109,7 +119,11 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   summary: SUD records disclosed to medical personnel in a bona fide medical emergency.
 #   obligations:
 #     - code: DOCUMENT_RATIONALE
-#       message: Record the emergency, the recipient, the date and time and the information disclosed (42 CFR 2.51(c)).
+#       message: |-
+#         Immediately record in the patient's records the name of the medical personnel who received
+#         the disclosure and their affiliation with any health care facility, the name of the
+#         individual making the disclosure, the date and time of the disclosure, the nature of the
+#         emergency and the information disclosed (42 CFR 2.51(c)).
 #     - code: NOTIFY_PRIVACY_OFFICER
 #       message: Notify the privacy officer of the emergency disclosure of Part 2 records.
 permit contains lib.permit(rego.metadata.chain(), {}) if {

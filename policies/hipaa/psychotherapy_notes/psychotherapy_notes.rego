@@ -32,7 +32,14 @@ exception if {
 	request.context("legal_action_by_patient")
 }
 
-exception if input.purpose in {"hhs_compliance", "required_by_law", "health_oversight", "coroner_medical_examiner"}
+exception if input.purpose in {"hhs_compliance", "required_by_law", "coroner_medical_examiner"}
+
+# Health oversight only "with respect to the oversight of the originator of the psychotherapy
+# notes" (164.508(a)(2)(ii)): the request must say so.
+exception if {
+	input.purpose == "health_oversight"
+	request.context("oversight_of_originator")
+}
 
 exception if {
 	input.purpose == "serious_threat"

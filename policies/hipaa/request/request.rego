@@ -42,7 +42,9 @@ now_ns := time.parse_rfc3339_ns(input.now)
 
 today := time.format([now_ns, "UTC", "2006-01-02"])
 
-# `entry` (with effective_on / expires_on dates, either may be null) is in force today.
+# `entry` (with effective_on / expires_on dates, either may be null) is in force today. A date
+# that is not a YYYY-MM-DD calendar date (e.g. "31-12-2025") never counts as in force: the text
+# comparison with `today` is only meaningful for that format (fail closed).
 in_force(entry) if {
 	_started(entry)
 	_not_ended(entry)
@@ -53,6 +55,7 @@ _started(entry) if object.get(entry, "effective_on", null) == null
 _started(entry) if {
 	is_string(entry.effective_on)
 	entry.effective_on <= today
+	_date(entry.effective_on)
 }
 
 _not_ended(entry) if object.get(entry, "expires_on", null) == null
@@ -60,6 +63,10 @@ _not_ended(entry) if object.get(entry, "expires_on", null) == null
 _not_ended(entry) if {
 	is_string(entry.expires_on)
 	entry.expires_on >= today
+	_date(entry.expires_on)
 }
+
+# A calendar date in the YYYY-MM-DD form (Go's parser rejects other forms and impossible dates).
+_date(text) if is_number(time.parse_ns("2006-01-02", text))
 
 tpo := {"treatment", "payment", "health_care_operations"}

@@ -61,6 +61,7 @@ optional_booleans := {
 	"/context/professional_judgment": ["context", "professional_judgment"],
 	"/context/serious_imminent_threat": ["context", "serious_imminent_threat"],
 	"/context/originator": ["context", "originator"],
+	"/context/oversight_of_originator": ["context", "oversight_of_originator"],
 	"/context/supervised_training": ["context", "supervised_training"],
 	"/context/legal_action_by_patient": ["context", "legal_action_by_patient"],
 	"/context/against_patient": ["context", "against_patient"],
@@ -152,7 +153,7 @@ _well_formed if {
 
 # The states and the optional facts the policy reads, each sent by the shim (with its default).
 # Booleans are checked together: the set of their values and true, false is {true, false} only if
-# each is a boolean (one expression for 17 fields). A null age (the shim's default) passes too; a
+# each is a boolean (one expression for 18 fields). A null age (the shim's default) passes too; a
 # missing field takes the slow path.
 _well_formed_facts if {
 	input.patient.state in states_or_null
@@ -164,7 +165,7 @@ _well_formed_facts if {
 		input.patient.minor_consented_care, input.recipient.identity_verified,
 		input.recipient.involved_in_care, input.data.part2_program,
 		input.context.professional_judgment, input.context.serious_imminent_threat,
-		input.context.originator, input.context.supervised_training,
+		input.context.originator, input.context.oversight_of_originator, input.context.supervised_training,
 		input.context.legal_action_by_patient, input.context.against_patient,
 		input.context.court_order, input.context.subpoena, input.context.satisfactory_assurances,
 		input.context.underwriting,

@@ -66,3 +66,32 @@ test_deny_p17_hipaa_authorization_is_not_a_part2_consent if {
 		"authorizations": [_auth({"categories": ["substance_use_disorder"]})],
 	})
 }
+
+# Documents that must stand alone are defective when combined (164.508(b)(2)(iii), (b)(3)(ii);
+# 42 CFR 2.31(b), (d)).
+_notes_auth(categories) := fx.authorization("psychotherapy_notes_authorization", {"categories": categories})
+
+_counseling_consent(categories) := fx.authorization("sud_counseling_notes_consent", {"categories": categories})
+
+_proceedings_consent(purposes) := fx.authorization("part2_proceedings_consent", {
+	"purposes": purposes,
+	"categories": ["substance_use_disorder"],
+})
+
+test_allow_stand_alone_documents_valid if {
+	authorizations.valid(_notes_auth(["psychotherapy_notes"])) with input as fx.base
+	authorizations.valid(_counseling_consent(["sud_counseling_notes"])) with input as fx.base
+	authorizations.valid(_proceedings_consent(["judicial_proceeding", "law_enforcement"])) with input as fx.base
+}
+
+test_deny_combined_documents_invalid if {
+	not authorizations.valid(_notes_auth(["psychotherapy_notes", "general"])) with input as fx.base
+	not authorizations.valid(_notes_auth(["general"])) with input as fx.base
+	not authorizations.valid(_counseling_consent(["sud_counseling_notes", "substance_use_disorder"])) with input as fx.base
+	not authorizations.valid(_proceedings_consent(["judicial_proceeding", "treatment", "payment"])) with input as fx.base
+	not authorizations.valid(_auth({"categories": ["psychotherapy_notes", "general"]})) with input as fx.base
+	not authorizations.valid(fx.authorization("part2_tpo_consent", {
+		"purposes": [],
+		"categories": ["substance_use_disorder", "sud_counseling_notes"],
+	})) with input as fx.base
+}

@@ -115,3 +115,45 @@ test_allow_p1_hie_participation_agreement_without_baa if {
 	d.allow == true
 	[b.code | some b in d.basis] == ["TREATMENT"]
 }
+
+# Registry dates that are not YYYY-MM-DD calendar dates never count as in force (fail closed).
+_malformed_dates := [
+	{"effective_on": "2025-01-01", "expires_on": "31-12-2028"},
+	{"effective_on": "2025-01-01", "expires_on": "2028-13-01"},
+	{"effective_on": "2025-01-01", "expires_on": "2028-1-1"},
+	{"effective_on": "2025-01-01", "expires_on": "9999"},
+	{"effective_on": "01/01/2025", "expires_on": "2028-12-31"},
+	{"effective_on": "2025-02-30", "expires_on": null},
+	{"effective_on": 20250101, "expires_on": null},
+]
+
+test_allow_p4_well_formed_dates_in_force if {
+	data.hipaa.request.in_force({"effective_on": "2025-01-01", "expires_on": "2028-12-31"}) with input as fx.base
+	data.hipaa.request.in_force({"effective_on": "2026-11-28", "expires_on": "2026-11-28"}) with input as fx.base
+	data.hipaa.request.in_force({"effective_on": null, "expires_on": null}) with input as fx.base
+}
+
+test_deny_p4_malformed_baa_dates if {
+	every dates in _malformed_dates {
+		not data.hipaa.request.in_force(dates) with input as fx.base
+		baa := object.union(
+			{"status": "executed", "purposes": ["payment", "health_care_operations"]},
+			dates,
+		)
+		d := data.hipaa.decision with input as _req(_ops("ba-care-analytics"))
+			with data.config.business_associates["ba-care-analytics"].baa as baa
+		d.allow == false
+		fx.codes(d) == {"BAA_REQUIRED", "EXECUTE_BAA"}
+	}
+}
+
+test_deny_p1_hie_malformed_agreement_dates if {
+	every dates in _malformed_dates {
+		agreement := object.union({"status": "active", "purposes": ["treatment"]}, dates)
+		d := data.hipaa.decision with input as _req({"recipient": {"type": "hie", "id": "hie-statewide"}})
+			with data.config.business_associates as {}
+			with data.config.hie_agreements as {"hie-statewide": agreement}
+		d.allow == false
+		fx.codes(d) == {"BAA_REQUIRED", "EXECUTE_BAA"}
+	}
+}

@@ -64,6 +64,31 @@ test_allow_c2_medical_emergency if {
 	not "PART2_REDISCLOSURE_NOTICE" in fx.codes(d)
 }
 
+# 42 CFR 2.51(c): the record names the recipient and their facility affiliation, the individual
+# making the disclosure, the date and time and the nature of the emergency.
+test_allow_c2_medical_emergency_record if {
+	d := data.hipaa.decision with input as _sud({
+		"purpose": "medical_emergency",
+		"recipient": {"type": "first_responder"},
+	})
+	d.allow == true
+	some o in d.obligations
+	o.rule == "C2"
+	o.code == "DOCUMENT_RATIONALE"
+	o == {
+		"citation": "42 CFR 2.51",
+		"code": "DOCUMENT_RATIONALE",
+		"message": concat("\n", [
+			"Immediately record in the patient's records the name of the medical personnel who received",
+			"the disclosure and their affiliation with any health care facility, the name of the",
+			"individual making the disclosure, the date and time of the disclosure, the nature of the",
+			"emergency and the information disclosed (42 CFR 2.51(c)).",
+		]),
+		"rationale": null,
+		"rule": "C2",
+	}
+}
+
 test_allow_c2_general_consent_outside_tpo_is_accountable if {
 	d := data.hipaa.decision with input as _sud({
 		"requester": _po, "purpose": "research", "recipient": {"type": "researcher", "id": "univ-0001"},
@@ -172,11 +197,139 @@ test_allow_c3_exceptions if {
 		{"purpose": "training", "recipient": {"type": "workforce"}, "context": {"supervised_training": true}},
 		{"purpose": "legal_defense", "recipient": {"type": "other"}, "context": {"legal_action_by_patient": true}},
 		{"requester": _po, "purpose": "required_by_law", "recipient": {"type": "other"}},
-		{"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"}},
+		{
+			"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"},
+			"context": {"oversight_of_originator": true},
+		},
 	] {
 		d := data.hipaa.decision with input as _counseling(case)
 		d.allow == true
 	}
+}
+
+test_deny_c3_health_oversight_not_of_originator if {
+	d := data.hipaa.decision with input as _counseling({
+		"requester": _po,
+		"purpose": "health_oversight",
+		"recipient": {"type": "health_oversight_agency"},
+	})
+	d.allow == false
+	d.reasons == [{
+		"citation": "42 CFR 2.31(b)",
+		"code": "SUD_COUNSELING_NOTES_CONSENT_REQUIRED",
+		"message": "SUD counseling notes need a consent specific to them; a TPO or general consent does not cover them.",
+		"rule": "C3",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PART2_CONSENT",
+		"message": "Obtain the patient's consent for SUD counseling notes alone (42 CFR 2.31(b)).",
+		"rule": "C3",
+	}]
+}
+
+# 42 CFR 2.31(b): a counseling-notes consent may be combined only with another one for counseling
+# notes; combined, it is defective and covers nothing.
+_counseling_and_records(notes_categories) := _counseling({
+	"data": {"categories": ["substance_use_disorder", "sud_counseling_notes"], "part2_program": true},
+	"authorizations": [
+		_tpo_consent,
+		fx.authorization("sud_counseling_notes_consent", {"id": "consent-notes-1", "categories": notes_categories}),
+	],
+})
+
+test_allow_c3_separate_counseling_notes_consent if {
+	d := data.hipaa.decision with input as _counseling_and_records(["sud_counseling_notes"])
+	d.allow == true
+	some o in d.obligations
+	o.code == "PART2_REDISCLOSURE_NOTICE"
+	o.consent_ids == ["consent-notes-1", "consent-tpo-1"]
+}
+
+test_deny_c3_combined_counseling_notes_consent if {
+	d := data.hipaa.decision with input as _counseling_and_records(["sud_counseling_notes", "substance_use_disorder"])
+	d.allow == false
+	d.reasons == [{
+		"citation": "42 CFR 2.31(b)",
+		"code": "SUD_COUNSELING_NOTES_CONSENT_REQUIRED",
+		"message": "SUD counseling notes need a consent specific to them; a TPO or general consent does not cover them.",
+		"rule": "C3",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PART2_CONSENT",
+		"message": "Obtain the patient's consent for SUD counseling notes alone (42 CFR 2.31(b)).",
+		"rule": "C3",
+	}]
+}
+
+# A proceedings consent cannot be combined with a consent for any other purpose (42 CFR 2.31(d)).
+test_deny_c2_combined_proceedings_consent if {
+	d := data.hipaa.decision with input as _sud(object.union(
+		_proceeding({"court_order": true}),
+		{"authorizations": [fx.authorization("part2_proceedings_consent", {
+			"purposes": ["judicial_proceeding", "treatment", "payment"],
+			"categories": ["substance_use_disorder"],
+		})]},
+	))
+	d.allow == false
+	d.reasons == [{
+		"citation": "42 CFR 2.12(d), 2.31, 2.61-2.65",
+		"code": "PART2_PROCEEDINGS_RESTRICTED",
+		"message": concat("\n", [
+			"Part 2 records may be used against the patient only with the patient's consent or a",
+			"court order and a subpoena.",
+		]),
+		"rule": "C2",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_COURT_ORDER",
+		"message": "Obtain a court order under 42 CFR 2.64 or 2.65 together with a subpoena.",
+		"rule": "C2",
+	}]
+}
+
+# Internal communications (42 CFR 2.12(c)(3)): treatment by the entity's own workforce needs no
+# Part 2 consent and carries no redisclosure notice; other internal purposes still need one.
+_workforce := {"type": "workforce", "id": null}
+
+test_allow_c2_internal_communication_for_treatment if {
+	every patch in [
+		{"requester": {"roles": ["physician"]}, "recipient": _workforce},
+		{"requester": {"roles": ["physician"]}, "recipient": _workforce, "authorizations": [_tpo_consent]},
+	] {
+		d := data.hipaa.decision with input as _sud(patch)
+		d.allow == true
+		d.basis == [{
+			"citation": "45 CFR 164.506(c)(1)",
+			"code": "TREATMENT",
+			"rule": "P1",
+			"summary": "Use by the covered entity's workforce for its own treatment of the patient.",
+		}]
+		d.reasons == []
+		[o.code | some o in d.obligations] == ["MINIMUM_NECESSARY"]
+	}
+}
+
+test_deny_c2_internal_operations_needs_consent if {
+	d := data.hipaa.decision with input as _sud({
+		"requester": _po,
+		"purpose": "health_care_operations",
+		"recipient": _workforce,
+	})
+	d.allow == false
+	d.reasons == [{
+		"citation": "42 CFR 2.31, 2.33",
+		"code": "PART2_CONSENT_REQUIRED",
+		"message": "These SUD records need the patient's Part 2 consent; a HIPAA authorization is not enough.",
+		"rule": "C2",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PART2_CONSENT",
+		"message": concat("\n", [
+			"Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers",
+			"treatment, payment and operations).",
+		]),
+		"rule": "C2",
+	}]
 }
 
 test_allow_c2_patient_access_needs_no_consent if {

@@ -70,7 +70,10 @@ test_allow_c1_listed_purposes if {
 	every case in [
 		{"purpose": "hhs_compliance", "recipient": {"type": "hhs"}},
 		{"purpose": "required_by_law", "recipient": {"type": "other"}},
-		{"purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"}},
+		{
+			"purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"},
+			"context": {"oversight_of_originator": true},
+		},
 		{"purpose": "coroner_medical_examiner", "recipient": {"type": "coroner_medical_examiner"}},
 		{"purpose": "serious_threat", "recipient": {"type": "provider"}, "context": {"serious_imminent_threat": true}},
 	] {
@@ -83,4 +86,47 @@ test_allow_c1_listed_purposes if {
 test_deny_c1_serious_threat_without_flag if {
 	d := data.hipaa.decision with input as _notes({"purpose": "serious_threat", "recipient": {"type": "provider"}})
 	"PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED" in fx.codes(d)
+}
+
+test_deny_c1_health_oversight_not_of_originator if {
+	d := data.hipaa.decision with input as _notes({
+		"requester": _po,
+		"purpose": "health_oversight",
+		"recipient": {"type": "health_oversight_agency"},
+	})
+	d.allow == false
+	d.reasons == [{
+		"citation": "45 CFR 164.508(a)(2)",
+		"code": "PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED",
+		"message": "Psychotherapy notes need an authorization specific to them.",
+		"rule": "C1",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PSYCHOTHERAPY_NOTES_AUTHORIZATION",
+		"message": "Obtain the patient's authorization for psychotherapy notes (45 CFR 164.508(a)(2)).",
+		"rule": "C1",
+	}]
+	not "PSYCHOTHERAPY_NOTES_EXCEPTION" in fx.codes(d)
+}
+
+# 164.508(b)(3)(ii): a psychotherapy-notes authorization combined with one for other records is
+# defective (164.508(b)(2)(iii)) and covers nothing.
+test_deny_c1_combined_psychotherapy_notes_authorization if {
+	d := data.hipaa.decision with input as _notes({
+		"authorizations": [
+			fx.authorization("psychotherapy_notes_authorization", {"categories": ["psychotherapy_notes", "general"]}),
+		],
+	})
+	d.allow == false
+	d.reasons == [{
+		"citation": "45 CFR 164.508(a)(2)",
+		"code": "PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED",
+		"message": "Psychotherapy notes need an authorization specific to them.",
+		"rule": "C1",
+	}]
+	d.requirements == [{
+		"code": "OBTAIN_PSYCHOTHERAPY_NOTES_AUTHORIZATION",
+		"message": "Obtain the patient's authorization for psychotherapy notes (45 CFR 164.508(a)(2)).",
+		"rule": "C1",
+	}]
 }

@@ -68,6 +68,7 @@ _malformed_optional_cases := [
 	{"patch": {"context": {"underwriting": "true"}}, "paths": {"/context/underwriting"}},
 	{"patch": {"context": {"underwriting": 1}}, "paths": {"/context/underwriting"}},
 	{"patch": {"context": {"against_patient": "true"}}, "paths": {"/context/against_patient"}},
+	{"patch": {"context": {"oversight_of_originator": "true"}}, "paths": {"/context/oversight_of_originator"}},
 	{
 		"patch": {"context": {"professional_judgment": "yes", "court_order": 1, "subpoena": null}},
 		"paths": {"/context/professional_judgment", "/context/court_order", "/context/subpoena"},
