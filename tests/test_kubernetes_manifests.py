@@ -226,7 +226,10 @@ def _flag(args: list[str], name: str) -> int:
 def test_opa_outlives_the_shims_drain_and_the_grace_period_covers_both(pod, containers, config):
     """SIGTERM reaches both containers at once: OPA must keep serving while gunicorn drains its
     in-flight requests (each needs OPA), and the kubelet must not SIGKILL before both are done."""
-    shim_drain = int(config["HIPAA_GATE_GRACEFUL_TIMEOUT"])  # gunicorn's graceful_timeout
+    # The shim's preStop sleep (the pod leaving the endpoints), then gunicorn's graceful_timeout.
+    pre_stop = containers["shim"]["lifecycle"]["preStop"]["exec"]["command"]
+    assert pre_stop[0] == "sleep"
+    shim_drain = int(pre_stop[1]) + int(config["HIPAA_GATE_GRACEFUL_TIMEOUT"])
     args = containers["opa"]["args"]
     opa_wait = _flag(args, "shutdown-wait-period")
     opa_grace = _flag(args, "shutdown-grace-period")
