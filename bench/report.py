@@ -113,16 +113,18 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         "is saturated without queueing in its listen backlog and OPA gets the same concurrency."
     )
     w(
-        f"- Latency (open loop): a fixed arrival rate of {load['rate']} requests/s "
-        f"({a['rate_fraction']:.0%} of the slower target's closed-loop throughput) for both, so "
+        f"- Latency (open loop): a fixed arrival rate, the same for both targets within a round: "
+        f"{a['rate_fraction']:.0%} of the slower target's closed-loop throughput in that round "
+        f"({', '.join(str(r) for r in load.get('rates', [load['rate']]))} requests/s by round), so "
         "neither target is saturated and the median difference is the shim's own cost, not "
         "queueing. `direct_p50_ms`, `shim_p50_ms`, `shim_p99_ms` come from this phase."
     )
     rounds = load.get("rounds", 1)
     w(
         f"- Rounds: {rounds}. Each round runs direct OPA, then the shim with `fsync=always`, then "
-        "the shim with `never` (closed loop, then fixed rate each; the fixed rate is set in round "
-        "1), so a change in the machine's load reaches every target alike. The headline figures "
+        "the shim with `never` (closed loop, then fixed rate each; the fixed rate is set from the "
+        "round's closed-loop attacks of direct OPA and the shim with `always`), so a change in "
+        "the machine's load reaches every target alike. The headline figures "
         "are medians over the rounds; a ratio or a difference of two attacks (`shim_to_direct_"
         "ratio`, `shim_added_p50_ms`) is taken within each round first. Every round's attacks are "
         "in the load-test table (`(rN)` = round N)."

@@ -125,6 +125,7 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
         return a
 
     rate = None
+    rates: list[int] = []
     for round_no, fsync in ((r, f) for r in range(1, args.rounds + 1) for f in ("always", "never")):
         with stack.Shim(
             opa.url, workdir, fsync=fsync, workers=args.workers, threads=args.threads
@@ -152,9 +153,13 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
             if first:
                 phases.append(attack("direct-closed", "direct", "closed", direct_targets, watched))
             phases.append(attack(f"shim-{fsync}-closed", "shim", "closed", shim_targets, watched))
-            if rate is None:
+            if first:
+                # Set again in every round: the host's speed drifts (by a third within a run
+                # here), and a rate set once could saturate a later, slower round, which would
+                # then measure queueing instead of the shim's own cost.
                 slower = min(a.rps for a in phases)
                 rate = max(1, int(slower * args.rate_fraction))
+                rates.append(rate)
             if first:
                 phases.append(
                     attack("direct-rate", "direct", "rate", direct_targets, watched, rate)
@@ -174,7 +179,8 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
                 "decision_log_lines": sum(1 for _ in shim.decision_log.open("rb")),
                 "decision_log_bytes": shim.decision_log.stat().st_size,
             }
-    out["rate"] = rate
+    out["rates"] = rates
+    out["rate"] = int(_median(rates))
     out["rounds"] = args.rounds
     out["opa_rss_mb"] = stack.rss_mb(opa.process.pid)
     out["opa_pss_mb"] = stack.pss_mb(opa.process.pid)
