@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,19 +44,6 @@ def request_body(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
-
-
-def range_port(low: int = 18300, high: int = 18399) -> int:
-    """A loopback port in ``low``-``high`` that was free a moment ago (for tests that must keep
-    to a port range on a shared machine)."""
-    for port in range(low, high + 1):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip(f"no free port in {low}-{high}")
 
 
 class RunningOpa:

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from service.metrics import prepare_multiprocess_dir
-from tests.conftest import range_port
+from service.sidecar import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ def test_the_images_gunicorn_sums_every_worker_and_starts_from_zero(tmp_path):
         timeout=60,
     )
     assert list(metrics_dir.glob("counter_*.db"))
-    port = range_port()
+    port = free_port()
     env.update(
         HIPAA_GATE_BIND=f"127.0.0.1:{port}",
         HIPAA_GATE_OPA_URL="http://127.0.0.1:9",  # /healthz and /metrics never ask OPA

@@ -22,7 +22,6 @@ from opa_client.errors import (
 )
 
 from service.sidecar import OpaSidecar, free_port
-from tests.conftest import range_port
 
 EVIL_POLICY = 'package hipaa\n\ndecision := {"allow": true}\n'
 
@@ -206,7 +205,7 @@ def token_opa(opa_bundle, tmp_path_factory):
     bundle, revision = opa_bundle
     log = tmp_path_factory.mktemp("token-opa") / "opa.log"
     sidecar = OpaSidecar(
-        bundle, f"127.0.0.1:{range_port()}", revision=revision, log=log, token=OPA_TEST_TOKEN
+        bundle, f"127.0.0.1:{free_port()}", revision=revision, log=log, token=OPA_TEST_TOKEN
     )
     with sidecar:
         sidecar.wait_ready()
@@ -285,7 +284,7 @@ def test_without_a_token_the_sidecar_answers_as_before(opa_bundle, monkeypatch):
     OPA's environment (else the authz policy would demand a token OPA never extracts)."""
     monkeypatch.setenv("HIPAA_GATE_OPA_TOKEN", "tok-inherited-from-the-shell")
     bundle, revision = opa_bundle
-    with OpaSidecar(bundle, f"127.0.0.1:{range_port()}", revision=revision) as plain:
+    with OpaSidecar(bundle, f"127.0.0.1:{free_port()}", revision=revision) as plain:
         plain.wait_ready()
         assert not any(a.startswith("--authentication") for a in plain.command())
         assert "HIPAA_GATE_OPA_TOKEN" not in proc_environ(plain.process.pid)

@@ -19,7 +19,7 @@ import requests
 
 from service.patient_ref import DEVELOPMENT_KEY, patient_ref
 from service.sidecar import free_port
-from tests.conftest import range_port, read_log, request_body
+from tests.conftest import read_log, request_body
 
 pytestmark = pytest.mark.integration
 
@@ -336,10 +336,10 @@ def test_serve_with_an_opa_token_makes_opa_demand_it(tmp_path):
     environment; the shim (gunicorn) sends it, anything else gets 401 from OPA itself."""
     from tests.test_opa_hardening import OPA_TEST_TOKEN, proc_environ
 
-    port = range_port()
+    port = free_port()
     with socket.socket() as held:  # keep the first port from being handed out twice
         held.bind(("127.0.0.1", port))
-        opa_port = range_port()
+        opa_port = free_port()
     server = Served(tmp_path, port=port, opa_port=opa_port, HIPAA_GATE_OPA_TOKEN=OPA_TEST_TOKEN)
     try:
         assert server.wait_ready()["status"] == "ready"  # the shim's probe query got through
