@@ -86,7 +86,14 @@ permission_denies := (permissions.deny | business_associates.deny) | data_sets.d
 
 _gate_denies := (((psychotherapy_notes.deny | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny
 
-_denies := ((permission_denies | safeguards.deny) | _gate_denies) | no_basis_denies
+_denies := (((permission_denies | safeguards.deny) | _gate_denies) | no_basis_denies) | _accounting_denies
+
+# Rule A: an accountable disclosure must name its recipient (164.528(b)(2)(ii)).
+_accounting_denies contains accounting.recipient_name_required if {
+	count(_bases) > 0
+	accounting.accountable(_basis_codes)
+	not accounting.recipient_named
+}
 
 # Basis codes of the P rules and of everything (for minimum necessary and accounting).
 permission_codes contains p.basis.code if some p in permission_permits

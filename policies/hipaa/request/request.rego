@@ -70,3 +70,30 @@ _not_ended(entry) if {
 _date(text) if is_number(time.parse_ns("2006-01-02", text))
 
 tpo := {"treatment", "payment", "health_care_operations"}
+
+# The legal process behind a proceeding or law-enforcement disclosure (decision API
+# `context.legal_process`). The v1 booleans map onto it: `court_order` true is a court order;
+# `subpoena` true without `legal_process` is a subpoena of unknown issuer ("subpoena"), enough for
+# P13 with assurances and not for P14. Undefined when the request names none.
+legal_process := input.context.legal_process if is_string(input.context.legal_process)
+
+else := "court_order" if context("court_order")
+
+else := "subpoena" if context("subpoena")
+
+# Orders of a court: a subpoena or summons signed by a judicial officer is one (45 CFR
+# 164.512(e)(1)(i), (f)(1)(ii)(A)).
+court_orders := {"court_order", "court_ordered_warrant", "judicial_subpoena"}
+
+# Process that compels the disclosure: "required by law" (45 CFR 164.103), so minimum necessary
+# does not apply (164.502(b)(2)(v)) and psychotherapy notes may follow it (164.508(a)(2)(ii)).
+compulsory_process := court_orders | {"grand_jury_subpoena"}
+
+# Law-enforcement situations other than legal process (45 CFR 164.512(f)(2)-(6), rule P26).
+law_enforcement_reason := object.get(input, ["context", "law_enforcement_reason"], null)
+
+# The patient's known objection: `objects` true, or `agrees` false (a refusal is an objection,
+# 45 CFR 164.510(b)(2)(ii)).
+objection if patient("objects")
+
+objection if input.patient.agrees == false

@@ -29,7 +29,20 @@ deny contains lib.deny(rego.metadata.chain(), {}) if not input.requester.mfa == 
 #   code: ROLE_NOT_PERMITTED
 #   citation: 45 CFR 164.308(a)(4), 164.514(d)(2)
 #   message: None of the requester's roles may disclose for this purpose.
-deny contains lib.deny(rego.metadata.chain(), {}) if not role_permitted
+deny contains lib.deny(rego.metadata.chain(), {
+	"message": sprintf("None of the requester's roles may disclose for this purpose; roles that may: %s.", [_roles_text]),
+	"permitted_roles": permitted_roles,
+}) if not role_permitted
+
+# The roles of the role catalog that may act for the purpose (named by ROLE_NOT_PERMITTED).
+permitted_roles := sort([role |
+	some role, entry in data.config.roles.roles
+	entry.purposes[input.purpose]
+])
+
+_roles_text := concat(", ", permitted_roles) if count(permitted_roles) > 0
+
+else := "none in the role catalog"
 
 # METADATA
 # title: S3 Revoked access

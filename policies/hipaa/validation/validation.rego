@@ -15,6 +15,8 @@ purposes := {
 	"disaster_relief", "serious_threat", "medical_emergency", "required_by_law", "public_health",
 	"health_oversight", "judicial_proceeding", "law_enforcement", "coroner_medical_examiner",
 	"hhs_compliance", "research", "training", "legal_defense", "marketing", "sale_of_phi",
+	"family_notification", "abuse_report", "workers_compensation", "organ_donation",
+	"funeral_arrangements", "specialized_government_function",
 }
 
 recipient_types := {
@@ -23,6 +25,8 @@ recipient_types := {
 	"law_enforcement", "at_risk_person", "disaster_relief_organization", "public_health_authority",
 	"health_oversight_agency", "court", "coroner_medical_examiner", "hhs", "researcher",
 	"workforce", "other",
+	"government_agency", "employer", "workers_compensation_insurer", "organ_procurement_organization",
+	"funeral_director", "correctional_institution", "fda_regulated_entity",
 }
 
 categories := {
@@ -48,6 +52,29 @@ authorization_types := {
 
 restriction_reasons := {"paid_in_full", "agreed", null}
 
+# v1.2 enumerations of the context (null: not given).
+legal_processes := {
+	"court_order", "court_ordered_warrant", "judicial_subpoena", "grand_jury_subpoena",
+	"administrative_request", "attorney_subpoena", "discovery_request",
+}
+
+law_enforcement_reasons := {
+	"legal_process", "identification_location", "crime_victim", "decedent_crime", "crime_on_premises",
+	"emergency_crime_report",
+}
+
+abuse_victims := {"child", "adult"}
+
+government_functions := {"correctional_institution", "national_security", "protective_services", "military"}
+
+# Optional enumerated fields: path, reference, allowed values (null means not given).
+optional_enums := {
+	"/context/legal_process": [["context", "legal_process"], legal_processes],
+	"/context/law_enforcement_reason": [["context", "law_enforcement_reason"], law_enforcement_reasons],
+	"/context/abuse_victim": [["context", "abuse_victim"], abuse_victims],
+	"/context/government_function": [["context", "government_function"], government_functions],
+}
+
 # Optional input fields the policy reads, by JSON pointer, with the path to read them by. When
 # present each must have its type (request.schema.json); absent, the contract's default applies.
 optional_booleans := {
@@ -69,6 +96,18 @@ optional_booleans := {
 	"/context/subpoena": ["context", "subpoena"],
 	"/context/satisfactory_assurances": ["context", "satisfactory_assurances"],
 	"/context/underwriting": ["context", "underwriting"],
+	"/patient/inmate": ["patient", "inmate"],
+	"/data/part2_received_under_tpo_consent": ["data", "part2_received_under_tpo_consent"],
+	"/context/administrative_request_conditions_met": ["context", "administrative_request_conditions_met"],
+	"/context/victim_agrees": ["context", "victim_agrees"],
+	"/context/law_enforcement_representations": ["context", "law_enforcement_representations"],
+	"/context/suspected_criminal_conduct": ["context", "suspected_criminal_conduct"],
+	"/context/emergency_response_interference": ["context", "emergency_response_interference"],
+	"/context/patient_directed": ["context", "patient_directed"],
+	"/context/representative_abuse_suspected": ["context", "representative_abuse_suspected"],
+	"/context/authorized_by_law": ["context", "authorized_by_law"],
+	"/context/report_required_by_law": ["context", "report_required_by_law"],
+	"/context/part2_court_order": ["context", "part2_court_order"],
 }
 
 # true, false or null ("not asked").
@@ -168,7 +207,12 @@ _well_formed_facts if {
 		input.context.originator, input.context.oversight_of_originator, input.context.supervised_training,
 		input.context.legal_action_by_patient, input.context.against_patient,
 		input.context.court_order, input.context.subpoena, input.context.satisfactory_assurances,
-		input.context.underwriting,
+		input.context.underwriting, input.patient.inmate, input.data.part2_received_under_tpo_consent,
+		input.context.administrative_request_conditions_met, input.context.victim_agrees,
+		input.context.law_enforcement_representations, input.context.suspected_criminal_conduct,
+		input.context.emergency_response_interference, input.context.patient_directed,
+		input.context.representative_abuse_suspected, input.context.authorized_by_law,
+		input.context.report_required_by_law, input.context.part2_court_order,
 	} == {true, false}
 	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
 	type_name(input.recipient.id) in {"string", "null"}
@@ -176,6 +220,40 @@ _well_formed_facts if {
 	type_name(input.context.data_use_agreement_id) in {"string", "null"}
 	type_name(input.context.irb_waiver_id) in {"string", "null"}
 	type_name(input.context.rationale) in {"string", "null"}
+	_v12_enums_well_formed
+	not _inconsistent_context
+}
+
+# The v1.2 enumerations, each given or null.
+_v12_enums_well_formed if {
+	input.context.legal_process in (legal_processes | {null})
+	input.context.law_enforcement_reason in (law_enforcement_reasons | {null})
+	input.context.abuse_victim in (abuse_victims | {null})
+	input.context.government_function in (government_functions | {null})
+}
+
+# Facts that contradict each other or a purpose that lacks the fact it needs.
+_inconsistent_context if _missing_abuse_victim
+
+_inconsistent_context if _missing_government_function
+
+_inconsistent_context if _legal_process_twice
+
+_missing_abuse_victim if {
+	input.purpose == "abuse_report"
+	not object.get(input, ["context", "abuse_victim"], null) in abuse_victims
+}
+
+_missing_government_function if {
+	input.purpose == "specialized_government_function"
+	not object.get(input, ["context", "government_function"], null) in government_functions
+}
+
+# One way to say it: `legal_process` with a v1 boolean set to true beside it.
+_legal_process_twice if {
+	is_string(input.context.legal_process)
+	some flag in ["court_order", "subpoena"]
+	input.context[flag] == true
 }
 
 # Each check is a positive helper rule negated here: `not f(input.x)` would be undefined (not
@@ -239,6 +317,28 @@ problems contains _problem(path, "a string or null is required") if {
 problems contains _problem(path, "a USPS state code (two upper-case letters) or null is required") if {
 	some path, ref in optional_states
 	not object.get(input, ref, null) in states_or_null
+}
+
+problems contains _problem(path, "one of the listed values, or null, is required") if {
+	some path, spec in optional_enums
+	value := object.get(input, spec[0], null)
+	value != null
+	not value in spec[1]
+}
+
+problems contains _problem("/context/abuse_victim", "child or adult is required for purpose abuse_report") if {
+	_missing_abuse_victim
+}
+
+problems contains _problem(
+	"/context/government_function",
+	"one of the government functions is required for purpose specialized_government_function",
+) if {
+	_missing_government_function
+}
+
+problems contains _problem("/context/legal_process", "give legal_process or the v1 court_order/subpoena flag, not both") if {
+	_legal_process_twice
 }
 
 problems contains _problem("/recipient/type", "one of the recipient types is required") if not _valid_recipient_type

@@ -124,10 +124,18 @@ test_deny_c2_proceedings_subpoena_only if {
 	fx.codes(d) == {"PART2_PROCEEDINGS_RESTRICTED", "OBTAIN_COURT_ORDER", "JUDICIAL_PROCEEDING"}
 }
 
-test_allow_c2_proceedings_order_and_subpoena if {
+# An ordinary court order with a subpoena is not an order authorizing the disclosure (2.61, 2.64).
+test_deny_c2_proceedings_ordinary_order_and_subpoena if {
 	d := data.hipaa.decision with input as _sud(_proceeding({"subpoena": true, "court_order": true}))
+	d.allow == false
+	"PART2_PROCEEDINGS_RESTRICTED" in fx.codes(d)
+}
+
+test_allow_c2_proceedings_authorizing_order if {
+	d := data.hipaa.decision with input as _sud(_proceeding({"court_order": true, "part2_court_order": true}))
 	d.allow == true
 	not "PART2_CONSENT" in fx.codes(d)
+	not "PART2_PROCEEDINGS_RESTRICTED" in fx.codes(d)
 }
 
 test_allow_c2_proceedings_consent if {
@@ -195,7 +203,7 @@ test_allow_c3_exceptions if {
 	every case in [
 		{"recipient": {"type": "workforce"}, "context": {"originator": true}},
 		{"purpose": "training", "recipient": {"type": "workforce"}, "context": {"supervised_training": true}},
-		{"purpose": "legal_defense", "recipient": {"type": "other"}, "context": {"legal_action_by_patient": true}},
+		{"purpose": "legal_defense", "recipient": {"type": "court"}, "context": {"legal_action_by_patient": true}},
 		{"requester": _po, "purpose": "required_by_law", "recipient": {"type": "other"}},
 		{
 			"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"},
@@ -275,14 +283,15 @@ test_deny_c2_combined_proceedings_consent if {
 		"citation": "42 CFR 2.12(d), 2.31, 2.61-2.65",
 		"code": "PART2_PROCEEDINGS_RESTRICTED",
 		"message": concat("\n", [
-			"Part 2 records may be used against the patient only with the patient's consent or a",
-			"court order and a subpoena.",
+			"Part 2 records may be used against the patient only with the patient's proceedings consent",
+			"or a court order authorizing the disclosure with the findings of 42 CFR 2.64(d) or 2.65(d)",
+			"(context.part2_court_order); an ordinary order or a subpoena is not enough.",
 		]),
 		"rule": "C2",
 	}]
 	d.requirements == [{
 		"code": "OBTAIN_COURT_ORDER",
-		"message": "Obtain a court order under 42 CFR 2.64 or 2.65 together with a subpoena.",
+		"message": "Obtain a court order authorizing the disclosure under 42 CFR 2.64 or 2.65.",
 		"rule": "C2",
 	}]
 }

@@ -168,7 +168,8 @@ _p5_reason := {
 	"code": "NO_PERMISSION", "rule": "P5", "citation": "45 CFR 164.502(g)(3)",
 	"message": concat("", [
 		"A parent is not the personal representative for care the minor consented to; access needs\n",
-		"state law permitting it or, where state law is silent, a licensed professional's judgment.",
+		"state law permitting it or, where state law is silent, a licensed professional's judgment\n",
+		"(context.professional_judgment).",
 	]),
 }
 

@@ -60,7 +60,7 @@ test_deny_c1_training_unsupervised if {
 test_allow_c1_legal_defense_against_patient_suit if {
 	d := data.hipaa.decision with input as _notes({
 		"purpose": "legal_defense",
-		"recipient": {"type": "other"},
+		"recipient": {"type": "court"},
 		"context": {"legal_action_by_patient": true},
 	})
 	d.allow == true
