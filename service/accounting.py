@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import config
+from service.decision_log import basis_codes
 from service.logfiles import Problem, ProblemHandler, ReadStats, read_records, report_to_stderr
 from service.patient_ref import patient_ref as compute_patient_ref
 
@@ -79,6 +80,21 @@ BASIS_WORDS: dict[str, tuple[str, str]] = {
         "research approved under an IRB or privacy board waiver of authorization",
         "45 CFR 164.512(i)(1)(i)",
     ),
+    "FAMILY_NOTIFICATION": (
+        "notifying a family member or other person responsible for the patient",
+        "45 CFR 164.510(b)(1)(ii)",
+    ),
+    "ABUSE_NEGLECT_REPORT": (
+        "a report of abuse, neglect or domestic violence to an authority authorized to receive it",
+        "45 CFR 164.512(b)(1)(ii), (c)",
+    ),
+    "WORKERS_COMPENSATION": ("a workers' compensation law", "45 CFR 164.512(l)"),
+    "ORGAN_DONATION": ("organ, eye or tissue donation", "45 CFR 164.512(h)"),
+    "FUNERAL_DIRECTOR": ("a funeral director's duties", "45 CFR 164.512(g)(2)"),
+    "SPECIALIZED_GOVERNMENT_FUNCTION": (
+        "a specialized government function",
+        "45 CFR 164.512(k)",
+    ),
 }
 
 #: Purposes (contract §3) in words.
@@ -103,6 +119,12 @@ PURPOSE_WORDS: dict[str, str] = {
     "legal_defense": "legal defense",
     "marketing": "marketing",
     "sale_of_phi": "sale of protected health information",
+    "family_notification": "notification of family of the patient's location, condition or death",
+    "abuse_report": "a report of abuse, neglect or domestic violence",
+    "workers_compensation": "workers' compensation",
+    "organ_donation": "organ, eye or tissue donation",
+    "funeral_arrangements": "funeral arrangements",
+    "specialized_government_function": "a specialized government function",
 }
 
 CATEGORY_WORDS: dict[str, str] = {
@@ -155,11 +177,22 @@ def describe(categories: Iterable[str], elements: Iterable[str]) -> str:
     return f"{what}: {_join(items)}."
 
 
-def basis_in_words(codes: Iterable[str]) -> list[dict[str, str]]:
-    """``[{code, statement, citation}]`` for each basis code (unknown codes kept, unworded)."""
+def basis_in_words(bases: Iterable[Any]) -> list[dict[str, str]]:
+    """``[{code, statement, citation}]`` for each logged basis (unknown codes kept, unworded).
+
+    v1.2 records log each basis as ``{code, rule, citation}``: the entry quotes the policy's own
+    citation (e.g. the paragraph of 164.512 a rule rests on). Older records log the code alone,
+    which gets the general citation of ``BASIS_WORDS``.
+    """
     out = []
-    for code in codes:
+    for basis in bases:
+        code = basis.get("code") if isinstance(basis, dict) else basis
+        if not isinstance(code, str):
+            continue
         statement, citation = BASIS_WORDS.get(code, (code.replace("_", " ").lower(), ""))
+        logged = basis.get("citation") if isinstance(basis, dict) else None
+        if isinstance(logged, str) and logged:
+            citation = logged
         out.append({"code": code, "statement": statement, "citation": citation})
     return out
 
@@ -216,7 +249,7 @@ def is_accountable(record: dict[str, Any], *, part2: bool) -> bool:
     """An allowed disclosure flagged ``accountable``; for ``part2`` one made with Part 2 consent."""
     if record.get("allow") is not True or record.get("accountable") is not True:
         return False
-    return not part2 or PART2_BASIS in (record.get("basis") or [])
+    return not part2 or PART2_BASIS in basis_codes(record.get("basis"))
 
 
 def entry(record: dict[str, Any], when: dt.datetime) -> dict[str, Any]:

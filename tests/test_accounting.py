@@ -316,6 +316,9 @@ def test_every_contract_basis_code_has_words_and_a_citation():
         "PUBLIC_HEALTH", "HEALTH_OVERSIGHT", "JUDICIAL_PROCEEDING", "LAW_ENFORCEMENT",
         "CORONER_MEDICAL_EXAMINER", "HHS_COMPLIANCE", "BUSINESS_ASSOCIATE", "LIMITED_DATA_SET",
         "DEIDENTIFIED", "PSYCHOTHERAPY_NOTES_EXCEPTION", "RESEARCH_WAIVER",
+        # v1.2
+        "FAMILY_NOTIFICATION", "ABUSE_NEGLECT_REPORT", "WORKERS_COMPENSATION", "ORGAN_DONATION",
+        "FUNERAL_DIRECTOR", "SPECIALIZED_GOVERNMENT_FUNCTION",
     }  # fmt: skip
     assert set(accounting.BASIS_WORDS) == codes
     for code, (statement, citation) in accounting.BASIS_WORDS.items():
@@ -581,6 +584,21 @@ ACCOUNTABLE = {
         requester={"user_id": "u-res-0001", "roles": ["researcher"], "mfa": True},
         context={"irb_waiver_id": "irb-0001"},
     ),
+    # v1.2 pathways (rule A): accountable, each quoting the paragraph its rule rests on.
+    "workers_compensation": disclosure(
+        "workers_compensation",
+        "workers_compensation_insurer",
+        "wc-0001",
+        "Synthetic Comp Insurer",
+        context={"authorized_by_law": True},
+    ),
+    "child_abuse_report": disclosure(
+        "abuse_report",
+        "government_agency",
+        "cps-0001",
+        "Synthetic Child Protective Services",
+        context={"abuse_victim": "child"},
+    ),
     "part2_consented_public_health": disclosure(
         "public_health",
         "public_health_authority",
@@ -622,6 +640,21 @@ EXCLUDED = {
         "org-0001",
         "Synthetic Marketing Partner",
         authorizations=[authorization("hipaa_authorization", ["marketing"], ["general"])],
+    ),
+    "national_security": disclosure(
+        "specialized_government_function",
+        "government_agency",
+        "fed-0001",
+        "Synthetic Federal Agency",
+        context={"government_function": "national_security"},
+    ),
+    "family_notification": disclosure(
+        "family_notification",
+        "family",
+        "fam-0002",
+        "Family member",
+        patient_fields={"present": True, "agrees": True},
+        data={"elements": ["general_condition"]},
     ),
     "family_involved_in_care": disclosure(
         "family_involvement",
@@ -724,8 +757,22 @@ def test_accounting_of_a_log_written_by_the_running_service(
         "address": "1 Example Plaza, Testville",  # from the request, through the logged input
     }
     assert le["purpose"] == "law_enforcement"
-    assert [b["code"] for b in le["basis"]] == ["LAW_ENFORCEMENT"]
-    assert "164.512(f)" in le["purpose_statement"]
+    assert le["basis"] == [
+        {
+            "code": "LAW_ENFORCEMENT",
+            "statement": "a law enforcement purpose (court order, warrant or subpoena)",
+            # v1.2: the policy's own citation, logged with the basis.
+            "citation": "45 CFR 164.512(f)(1)(ii)(A)",
+        }
+    ]
+    assert "164.512(f)(1)(ii)(A)" in le["purpose_statement"]
+    wc = next(
+        e for e in entries if e["decision_id"] == accountable["workers_compensation"]["decision_id"]
+    )
+    assert wc["purpose_statement"] == (
+        "Disclosed for workers' compensation, permitted for a workers' compensation law "
+        "(45 CFR 164.512(l))."
+    )
 
     # Text: the two public health disclosures to one authority are grouped (164.528(b)(3)).
     code = main(["accounting", "--patient", E2E_PATIENT, *logs])

@@ -104,7 +104,12 @@ def test_shipped_views_match_the_spec() -> None:
     assert not {"ssn", "billing_codes", "clinical_notes", "lab_results"} & set(views["family"])
     assert sorted(views["disaster_relief"]) == ["general_condition", "location", "name"]
     # v1.2: the notification view (P24) and the identification view (P26, 164.512(f)(2)(i)).
-    assert sorted(views["notification"]) == ["date_of_death", "general_condition", "location", "name"]
+    assert sorted(views["notification"]) == [
+        "date_of_death",
+        "general_condition",
+        "location",
+        "name",
+    ]
     assert set(views["identification"]) == {
         "name", "address", "dob", "place_of_birth", "ssn", "blood_type", "injury_type",
         "dates_of_service", "date_of_death", "physical_description",

@@ -90,8 +90,7 @@ _denies := (((permission_denies | safeguards.deny) | _gate_denies) | no_basis_de
 
 # Rule A: an accountable disclosure must name its recipient (164.528(b)(2)(ii)).
 _accounting_denies contains accounting.recipient_name_required if {
-	count(_bases) > 0
-	accounting.accountable(_basis_codes)
+	_accountable
 	not accounting.recipient_named
 }
 

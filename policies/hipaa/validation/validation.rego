@@ -224,13 +224,28 @@ _well_formed_facts if {
 	not _inconsistent_context
 }
 
-# The v1.2 enumerations, each given or null.
+# The v1.2 enumerations, each given or null: one lookup in one set of every allowed value
+# (the four enumerations share no value, so a value of one field cannot pass for another's
+# except through the field-by-field check of `problems` when it is not null).
 _v12_enums_well_formed if {
-	input.context.legal_process in (legal_processes | {null})
-	input.context.law_enforcement_reason in (law_enforcement_reasons | {null})
-	input.context.abuse_victim in (abuse_victims | {null})
-	input.context.government_function in (government_functions | {null})
+	{
+		input.context.legal_process, input.context.law_enforcement_reason,
+		input.context.abuse_victim, input.context.government_function,
+	} == {null}
+} else if {
+	input.context.legal_process in _legal_processes_or_null
+	input.context.law_enforcement_reason in _law_enforcement_reasons_or_null
+	input.context.abuse_victim in _abuse_victims_or_null
+	input.context.government_function in _government_functions_or_null
 }
+
+_legal_processes_or_null := legal_processes | {null}
+
+_law_enforcement_reasons_or_null := law_enforcement_reasons | {null}
+
+_abuse_victims_or_null := abuse_victims | {null}
+
+_government_functions_or_null := government_functions | {null}
 
 # Facts that contradict each other or a purpose that lacks the fact it needs.
 _inconsistent_context if _missing_abuse_victim
