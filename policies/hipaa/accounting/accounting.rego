@@ -70,6 +70,3 @@ obligation := lib.result(rego.metadata.chain(), {})
 #     code: PROVIDE_RECIPIENT_NAME
 #     message: Give the recipient's name (recipient.name) so that the accounting of disclosures can name it.
 recipient_name_required := lib.deny(rego.metadata.chain(), {})
-
-# The request names the recipient (a non-blank string).
-recipient_named if trim_space(input.recipient.name) != ""

@@ -26,8 +26,8 @@ agreed_exempt_purposes := {"medical_emergency"}
 
 # Restrictions that match this disclosure.
 matching contains restriction if {
-	input.purpose in bindable_purposes
 	some restriction in object.get(input, ["patient", "restrictions"], [])
+	input.purpose in bindable_purposes
 	input.recipient.type in restriction.recipient_types
 	input.purpose in restriction.purposes
 	_category_matches(restriction)

@@ -220,24 +220,29 @@ _well_formed_facts if {
 	type_name(input.context.data_use_agreement_id) in {"string", "null"}
 	type_name(input.context.irb_waiver_id) in {"string", "null"}
 	type_name(input.context.rationale) in {"string", "null"}
-	_v12_enums_well_formed
-	not _inconsistent_context
+	_v12_context_well_formed
 }
 
-# The v1.2 enumerations, each given or null: one lookup in one set of every allowed value
-# (the four enumerations share no value, so a value of one field cannot pass for another's
-# except through the field-by-field check of `problems` when it is not null).
-_v12_enums_well_formed if {
-	{
-		input.context.legal_process, input.context.law_enforcement_reason,
-		input.context.abuse_victim, input.context.government_function,
-	} == {null}
+# The v1.2 context facts. The common case (none of the four enumerations given, and a purpose
+# that needs none) is four comparisons and one indexed rule lookup; otherwise each enumeration is
+# checked and so are the facts a purpose needs.
+_v12_context_well_formed if {
+	input.context.legal_process == null
+	input.context.law_enforcement_reason == null
+	input.context.abuse_victim == null
+	input.context.government_function == null
+	not _purpose_needs_a_fact
 } else if {
 	input.context.legal_process in _legal_processes_or_null
 	input.context.law_enforcement_reason in _law_enforcement_reasons_or_null
 	input.context.abuse_victim in _abuse_victims_or_null
 	input.context.government_function in _government_functions_or_null
+	not _inconsistent_context
 }
+
+_purpose_needs_a_fact if input.purpose == "abuse_report"
+
+_purpose_needs_a_fact if input.purpose == "specialized_government_function"
 
 _legal_processes_or_null := legal_processes | {null}
 
