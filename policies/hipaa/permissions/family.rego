@@ -158,7 +158,23 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     The patient objected to or refused this disclosure (patient.objects true or patient.agrees
 #     false); only the patient's agreement can change it.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose in {"family_involvement", "family_notification"}
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
+	_family_request
+	request.objection
+}
+
+# METADATA
+# title: P24 Patient objected to the notification
+# description: The patient objected to or refused the notification, now or earlier (a deceased patient's known prior preference).
+# custom:
+#   rule: P24
+#   code: PATIENT_OBJECTED
+#   citation: 45 CFR 164.510(b)(1)(ii), (b)(2)-(3), (b)(5)
+#   message: |-
+#     The patient objected to or refused this notification (patient.objects true or
+#     patient.agrees false); only the patient's agreement can change it.
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "family_notification" # indexed: OPA skips this rule otherwise
 	_family_request
 	request.objection
 }
@@ -191,12 +207,25 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     Ask the patient first, who is present and able to agree or object (patient.agrees true, or
 #     patient.objects false after being given the chance).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose in {"family_involvement", "family_notification"}
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
+	_involved
+	_not_asked
+}
+
+# METADATA
+# title: P24 Patient not asked
+# description: The patient is present with capacity but neither agreed to nor was given the chance to object to the notification.
+# custom:
+#   rule: P24
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.510(b)(1)(ii), (b)(2)
+#   message: |-
+#     Ask the patient first, who is present and able to agree or object (patient.agrees true, or
+#     patient.objects false after being given the chance).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "family_notification" # indexed: OPA skips this rule otherwise
 	_family_request
-	_involved_or_notified
-	not request.objection
-	_present_with_capacity
-	not _agreement
+	_not_asked
 }
 
 # METADATA
@@ -215,9 +244,39 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #       Have a licensed professional judge whether the disclosure is in the patient's best interest
 #       (context.professional_judgment), or obtain the patient's agreement (45 CFR 164.510(b)(3)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose in {"family_involvement", "family_notification"}
+	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
+	_involved
+	_judgment_missing
+}
+
+# METADATA
+# title: P24 Notification without professional judgment
+# description: The patient is absent or incapacitated, gave no earlier agreement, and no professional judgment was exercised.
+# custom:
+#   rule: P24
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.510(b)(1)(ii), (b)(3)
+#   message: |-
+#     The patient is absent or incapacitated; a professional must judge the notification in the
+#     patient's best interest.
+#   requirement:
+#     code: EXERCISE_PROFESSIONAL_JUDGMENT
+#     message: |-
+#       Have a licensed professional judge whether the notification is in the patient's best
+#       interest (context.professional_judgment), or obtain the patient's agreement (45 CFR 164.510(b)(3)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "family_notification" # indexed: OPA skips this rule otherwise
 	_family_request
-	_involved_or_notified
+	_judgment_missing
+}
+
+_not_asked if {
+	not request.objection
+	_present_with_capacity
+	not _agreement
+}
+
+_judgment_missing if {
 	not request.objection
 	_absent_or_incapacitated
 	not request.patient("agrees")

@@ -12,14 +12,27 @@ import data.hipaa.lib
 
 # METADATA
 # title: P1 Treatment by a provider or EMS
-# description: Treatment or a medical emergency, to a provider or first responder treating the patient.
+# description: Treatment, to a provider or first responder treating the patient.
 # custom:
 #   rule: P1
 #   code: TREATMENT
 #   citation: 45 CFR 164.506(c)(1)-(2)
 #   summary: Disclosure to a health care provider (or EMS) for its treatment of the patient.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	input.purpose in {"treatment", "medical_emergency"}
+	input.purpose == "treatment" # indexed: one body per purpose, so OPA skips it otherwise
+	input.recipient.type in {"provider", "first_responder"}
+}
+
+# METADATA
+# title: P1 Medical emergency treatment by a provider or EMS
+# description: A medical emergency, to a provider or first responder treating the patient.
+# custom:
+#   rule: P1
+#   code: TREATMENT
+#   citation: 45 CFR 164.506(c)(1)-(2)
+#   summary: Disclosure to a health care provider (or EMS) for its treatment of the patient.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.purpose == "medical_emergency"
 	input.recipient.type in {"provider", "first_responder"}
 }
 

@@ -145,13 +145,19 @@ test_allow_p24_no_objection_notification_view if {
 test_deny_p24_present_patient_not_asked if {
 	d := data.hipaa.decision with input as _notify({})
 	d.allow == false
-	[r.rule | some r in d.reasons] == ["P6"]
+	[[r.rule, r.code] | some r in d.reasons] == [["P24", "NO_PERMISSION"]]
 }
 
 test_deny_p24_objection if {
 	d := data.hipaa.decision with input as _notify({"patient": {"objects": true}})
 	d.allow == false
-	d.reasons == [_objected_reason]
+	d.reasons == [{
+		"code": "PATIENT_OBJECTED", "rule": "P24", "citation": "45 CFR 164.510(b)(1)(ii), (b)(2)-(3), (b)(5)",
+		"message": concat("", [
+			"The patient objected to or refused this notification (patient.objects true or\n",
+			"patient.agrees false); only the patient's agreement can change it.",
+		]),
+	}]
 }
 
 test_allow_p24_incapacitated_with_judgment if {
@@ -167,7 +173,7 @@ test_allow_p24_incapacitated_with_judgment if {
 test_deny_p24_incapacitated_without_judgment if {
 	d := data.hipaa.decision with input as _notify({"patient": {"incapacitated": true}})
 	d.allow == false
-	"EXERCISE_PROFESSIONAL_JUDGMENT" in fx.codes(d)
+	[[r.rule, r.code] | some r in d.requirements] == [["P24", "EXERCISE_PROFESSIONAL_JUDGMENT"]]
 }
 
 test_allow_p24_deceased_patient if {
