@@ -28,7 +28,7 @@ HIPAA_YEARS = 6
 PART2_YEARS = 3
 PART2_BASIS = "PART2_CONSENT"
 
-#: Basis codes (contract §4) in words, with the citation each rests on (rules.md).
+#: Basis codes (docs/api.md, decision response) in words, with the citation each rests on (docs/rules.md).
 BASIS_WORDS: dict[str, tuple[str, str]] = {
     "TREATMENT": ("treatment of the patient", "45 CFR 164.506(c)(1)-(2)"),
     "PAYMENT": ("payment", "45 CFR 164.506(c)(1),(3)"),
@@ -97,7 +97,7 @@ BASIS_WORDS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Purposes (contract §3) in words.
+#: Purposes (docs/api.md, request) in words.
 PURPOSE_WORDS: dict[str, str] = {
     "treatment": "treatment",
     "payment": "payment",

@@ -1,6 +1,6 @@
 """Accounting of disclosures (164.528; 42 CFR 2.25): log reading, filtering, formats, command.
 
-The unit tests use synthetic log lines with the contract §5 fields; the end-to-end test drives
+The unit tests use synthetic log lines with the docs/api.md, decision log fields; the end-to-end test drives
 real decisions through the shim (``app_factory``) into a log file and reads it back.
 """
 
@@ -43,7 +43,7 @@ def record(
     elements: list[str] | None = None,
     decision_id: str | None = None,
 ) -> dict:
-    """A decision log record with the contract §5 fields (synthetic values)."""
+    """A decision log record with the docs/api.md, decision log fields (synthetic values)."""
     rtype, rid, rname = recipient
     return {
         "timestamp": when,
@@ -512,7 +512,7 @@ def disclosure(
     patient_fields: dict | None = None,
     recipient_fields: dict | None = None,
 ) -> dict:
-    """A decision request (contract §3) with synthetic ids."""
+    """A decision request (docs/api.md, request) with synthetic ids."""
     body = {
         "requester": requester or PRIVACY_OFFICER,
         "patient": {"id": patient, "state": "CA", "age": 54, **(patient_fields or {})},

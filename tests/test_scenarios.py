@@ -1,6 +1,6 @@
 """Scenario fixtures (policy_tests/scenarios/*.json) run through OPA and through the shim.
 
-Each fixture: {"name", "description", "rules", "request" (contract §3, no `now`), "now"
+Each fixture: {"name", "description", "rules", "request" (docs/api.md, request, no `now`), "now"
 (optional RFC 3339, default DEFAULT_NOW), "expect": {"allow", "codes", "absent_codes"}}.
 `codes` must each appear somewhere in basis, reasons, requirements or obligations;
 `absent_codes` must appear nowhere.

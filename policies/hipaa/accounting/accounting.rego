@@ -35,6 +35,7 @@ accountable(basis_codes) if {
 }
 
 accountable(basis_codes) if {
+	input.purpose == "specialized_government_function" # indexed: skipped for other purposes
 	request.form != "deidentified"
 	"SPECIALIZED_GOVERNMENT_FUNCTION" in basis_codes
 	input.context.government_function in accountable_government_functions

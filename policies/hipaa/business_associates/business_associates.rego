@@ -91,7 +91,7 @@ _outside_counsel if {
 # custom:
 #   rule: P4
 #   code: NO_PERMISSION
-#   citation: 45 CFR 164.506(c), 164.508(a)(1); organizational policy (rules.md P4)
+#   citation: 45 CFR 164.506(c), 164.508(a)(1); organizational policy (docs/rules.md P4)
 #   message: |-
 #     A community organization without a business associate agreement may receive this only with
 #     the patient's authorization.

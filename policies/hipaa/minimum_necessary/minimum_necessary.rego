@@ -65,6 +65,13 @@ view contains element if {
 # The views of the requester's roles for the purpose (one object lookup per role), unless the
 # disclosure has a fixed view of its own.
 _view_names contains view_name if {
+	input.purpose != "law_enforcement"
+	some role in input.requester.roles
+	view_name := data.config.roles.roles[role].purposes[input.purpose]
+}
+
+_view_names contains view_name if {
+	input.purpose == "law_enforcement"
 	not _fixed_view
 	some role in input.requester.roles
 	view_name := data.config.roles.roles[role].purposes[input.purpose]
@@ -76,9 +83,11 @@ _view_names contains _fixed_view
 # (164.512(f)(2)(i)); Part 2 records reported as a crime on program premises take the
 # premises view (42 CFR 2.12(c)(5)).
 _fixed_view := "identification" if {
-	input.purpose == "law_enforcement"
+	input.purpose == "law_enforcement" # indexed: OPA skips both definitions for other purposes
 	request.law_enforcement_reason == "identification_location"
-} else := "part2_premises" if {
+}
+
+_fixed_view := "part2_premises" if {
 	input.purpose == "law_enforcement"
 	request.law_enforcement_reason == "crime_on_premises"
 	part2.applies

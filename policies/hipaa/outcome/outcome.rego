@@ -1,7 +1,7 @@
 # METADATA
 # title: The disclosure decision, assembled
 # description: |
-#   Combines every rule family of rules.md into the decision object served as
+#   Combines every rule family of docs/rules.md into the decision object served as
 #   data.hipaa.decision (policies/hipaa/decision.rego). Deny overrides: allowed only when at
 #   least one basis applies and no reason does. Malformed input is denied with INVALID_INPUT
 #   alone. On a deny there are no obligations and nothing may be shared (permitted_elements
@@ -26,7 +26,7 @@ import data.hipaa.validation
 # METADATA
 # title: Decision
 # description: |
-#   The decision object of decision-api.md §4 (the shim adds decision_id, request_id, evaluated_at).
+#   The decision object of docs/api.md (decision response) (the shim adds decision_id, request_id, evaluated_at).
 #   One body per outcome, so that `allow` is decided once and what only an allowed disclosure
 #   carries (obligations, the elements it may share, accounting) is built only for one.
 decision := _invalid_decision if validation.invalid

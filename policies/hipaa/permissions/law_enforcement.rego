@@ -19,7 +19,7 @@ import data.hipaa.request
 #   obligations:
 #     - code: LIMIT_TO_ORDER_SCOPE
 #       message: Disclose only the information the order or warrant expressly authorizes.
-permit contains lib.permit(rego.metadata.chain(), {"legal_process": request.legal_process}) if {
+permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
 	_legal_process_reason
@@ -36,7 +36,7 @@ permit contains lib.permit(rego.metadata.chain(), {"legal_process": request.lega
 #   code: LAW_ENFORCEMENT
 #   citation: 45 CFR 164.512(f)(1)(ii)(B)-(C)
 #   summary: Disclosure to law enforcement under a grand jury subpoena or a qualifying administrative request.
-permit contains lib.permit(rego.metadata.chain(), {"legal_process": request.legal_process}) if {
+permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
 	_legal_process_reason
@@ -94,9 +94,9 @@ _grand_jury_or_administrative if {
 #     - code: DOCUMENT_RATIONALE
 #       message: Record the official's request and what was disclosed.
 permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "identification_location"}) if {
+	input.context.law_enforcement_reason == "identification_location" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "identification_location"
 	not _identification_excluded_only
 }
 
@@ -114,9 +114,9 @@ permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "id
 #     code: OBTAIN_COURT_ORDER
 #     message: Obtain a court order or warrant for this information (45 CFR 164.512(f)(1)(ii)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.context.law_enforcement_reason == "identification_location" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "identification_location"
 	_identification_excluded_only
 }
 
@@ -144,9 +144,9 @@ _identification_excluded_only if {
 #     - code: DOCUMENT_RATIONALE
 #       message: Record the victim's agreement or the official's representations and the professional judgment.
 permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "crime_victim"}) if {
+	input.context.law_enforcement_reason == "crime_victim" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "crime_victim"
 	_crime_victim_condition
 }
 
@@ -165,9 +165,9 @@ permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "cr
 #     code: OBTAIN_VICTIM_AGREEMENT
 #     message: Obtain the victim's agreement to the disclosure (45 CFR 164.512(f)(3)(i)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.context.law_enforcement_reason == "crime_victim" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "crime_victim"
 	not _crime_victim_condition
 }
 
@@ -191,9 +191,9 @@ _crime_victim_condition if {
 #     - code: DOCUMENT_RATIONALE
 #       message: Record the suspicion that the death resulted from criminal conduct.
 permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "decedent_crime"}) if {
+	input.context.law_enforcement_reason == "decedent_crime" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "decedent_crime"
 	request.patient("deceased")
 	request.context("suspected_criminal_conduct")
 }
@@ -209,9 +209,9 @@ permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "de
 #     A report about a decedent needs a deceased patient (patient.deceased) and a suspicion that
 #     the death resulted from criminal conduct (context.suspected_criminal_conduct).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.context.law_enforcement_reason == "decedent_crime" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "decedent_crime"
 	not _decedent_condition
 }
 
@@ -232,9 +232,9 @@ _decedent_condition if {
 #     - code: DOCUMENT_RATIONALE
 #       message: Record the good-faith belief that the information is evidence of a crime on the premises.
 permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "crime_on_premises"}) if {
+	input.context.law_enforcement_reason == "crime_on_premises" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "crime_on_premises"
 	request.context("suspected_criminal_conduct")
 }
 
@@ -249,9 +249,9 @@ permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "cr
 #     A report of a crime on the premises needs a good-faith belief that the information is
 #     evidence of criminal conduct there (context.suspected_criminal_conduct).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.context.law_enforcement_reason == "crime_on_premises" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "crime_on_premises"
 	not request.context("suspected_criminal_conduct")
 }
 
@@ -269,9 +269,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     - code: DOCUMENT_RATIONALE
 #       message: Record the emergency and the crime it alerted law enforcement to.
 permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "emergency_crime_report"}) if {
+	input.context.law_enforcement_reason == "emergency_crime_report" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "emergency_crime_report"
 	not _abuse_victim_named
 }
 
@@ -286,9 +286,9 @@ permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "em
 #     The emergency results from abuse, neglect or domestic violence of the patient
 #     (context.abuse_victim): report it with purpose abuse_report, under its conditions.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.context.law_enforcement_reason == "emergency_crime_report" # indexed: skipped for other reasons
 	input.purpose == "law_enforcement"
 	input.recipient.type == "law_enforcement"
-	request.law_enforcement_reason == "emergency_crime_report"
 	_abuse_victim_named
 }
 

@@ -134,7 +134,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   obligations:
 #     - code: LIMIT_TO_ORDER_SCOPE
 #       message: Disclose only the information the order expressly authorizes (45 CFR 164.512(e)(1)(i)).
-permit contains lib.permit(rego.metadata.chain(), {"legal_process": request.legal_process}) if {
+permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "judicial_proceeding"
 	_court_recipient
 	request.legal_process in request.court_orders
@@ -151,7 +151,7 @@ permit contains lib.permit(rego.metadata.chain(), {"legal_process": request.lega
 #   code: JUDICIAL_PROCEEDING
 #   citation: 45 CFR 164.512(e)(1)(ii)
 #   summary: Disclosure in a judicial or administrative proceeding under lawful process with satisfactory assurances.
-permit contains lib.permit(rego.metadata.chain(), {"legal_process": request.legal_process}) if {
+permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "judicial_proceeding"
 	_court_recipient
 	_assured_process

@@ -1,7 +1,7 @@
 # METADATA
 # title: P — permissions
 # description: |
-#   The permissions of rules.md, one file per family: each `permit` item is a basis (with the
+#   The permissions of docs/rules.md, one file per family: each `permit` item is a basis (with the
 #   obligations that come with it), each `deny` item a reason (with what would fix it).
 #   This file: treatment, payment and health care operations without authorization
 #   (45 CFR 164.506(c)), including training and legal services, which are operations (164.501).

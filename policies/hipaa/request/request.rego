@@ -2,7 +2,7 @@
 # title: The request, normalized
 # description: |
 #   The facts of the OPA input every rule family reads, with the contract's defaults applied
-#   (decision-api.md §3), so that a missing optional field behaves like its default and a
+#   (docs/api.md (request)), so that a missing optional field behaves like its default and a
 #   wrong type never matches a permission. hipaa.validation rejects malformed input first.
 #   Rules compare input.purpose and input.recipient.type directly (OPA indexes `==` on input
 #   refs, so rule families that cannot match are skipped).

@@ -1,11 +1,11 @@
 # METADATA
 # title: Input validation
 # description: |
-#   Missing or malformed input never allows (rules.md, first paragraph): any problem found here
+#   Missing or malformed input never allows (docs/rules.md, first paragraph): any problem found here
 #   makes the decision a deny with INVALID_INPUT and nothing else. The shim's JSON Schema
 #   normally rejects such a request first; this keeps the policy safe on `{}` or wrong types.
 #   Every optional field the policy reads is checked when present, by the type, enumeration or
-#   pattern of decision-api.md §3 and service/schemas/request.schema.json (states: USPS codes).
+#   pattern of docs/api.md (request) and service/schemas/request.schema.json (states: USPS codes).
 package hipaa.validation
 
 import data.hipaa.lib
@@ -144,7 +144,7 @@ _scope_categories := categories | {"*"}
 # custom:
 #   rule: INPUT
 #   code: INVALID_INPUT
-#   citation: hipaa-gate decision API §3 (request); rules.md (malformed input never allows)
+#   citation: docs/api.md (request); docs/rules.md (malformed input never allows)
 #   message: The request is incomplete or malformed; it is denied.
 reasons contains lib.result(rego.metadata.chain(), {"details": _details}) if invalid
 

@@ -26,7 +26,6 @@ test_allow_p14_orders_limit_to_scope_without_minimum_necessary if {
 		d.basis == [{
 			"code": "LAW_ENFORCEMENT", "rule": "P14", "citation": "45 CFR 164.512(f)(1)(ii)(A)",
 			"summary": "Disclosure to law enforcement as required by a court order, warrant or judicial subpoena.",
-			"legal_process": process,
 		}]
 		"LIMIT_TO_ORDER_SCOPE" in fx.codes(d)
 		d.minimum_necessary.applies == false
@@ -36,7 +35,8 @@ test_allow_p14_orders_limit_to_scope_without_minimum_necessary if {
 test_allow_p14_v1_court_order_flag if {
 	d := data.hipaa.decision with input as _police({"court_order": true})
 	d.allow == true
-	[b.legal_process | some b in d.basis] == ["court_order"]
+	[b.citation | some b in d.basis] == ["45 CFR 164.512(f)(1)(ii)(A)"]
+	"LIMIT_TO_ORDER_SCOPE" in fx.codes(d)
 }
 
 test_allow_p14_grand_jury_subpoena if {
@@ -83,7 +83,6 @@ test_allow_p13_order_limits_to_scope if {
 	d.basis == [{
 		"code": "JUDICIAL_PROCEEDING", "rule": "P13", "citation": "45 CFR 164.512(e)(1)(i)",
 		"summary": "Disclosure in a judicial or administrative proceeding under an order of the court.",
-		"legal_process": "judicial_subpoena",
 	}]
 	"LIMIT_TO_ORDER_SCOPE" in fx.codes(d)
 	d.minimum_necessary.applies == false

@@ -151,7 +151,7 @@ test_deny_p5_parent_of_minor_for_minor_consented_care if {
 	fx.codes(d) == {"NO_PERMISSION"}
 }
 
-# P5 minors (rules.md P5): a parent's access to minor-consented care is allowed when state data
+# P5 minors (docs/rules.md P5): a parent's access to minor-consented care is allowed when state data
 # permits it (some jurisdiction says so and none limits it) or, where state law is silent, on a
 # professional's judgment; otherwise NO_PERMISSION. An unknown age counts as a minor's.
 _minor_parent(patch) := _req(object.union(

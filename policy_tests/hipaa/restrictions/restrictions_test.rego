@@ -56,7 +56,7 @@ test_deny_c5_paid_in_full_does_not_yield_to_emergency if {
 	"PATIENT_RESTRICTION" in fx.codes(d)
 }
 
-# rules.md C5: a matching restriction binds unless the purpose is required_by_law; the reason only
+# docs/rules.md C5: a matching restriction binds unless the purpose is required_by_law; the reason only
 # adds exceptions, so a restriction without one (null or missing) is not ignored.
 _no_reason := object.remove(_restriction(null, ["*"]), ["reason"])
 

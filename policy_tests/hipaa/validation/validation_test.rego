@@ -57,7 +57,7 @@ test_deny_input_missing_now if {
 }
 
 # Optional fields the policy reads: each is checked when present (request.schema.json), and a
-# malformed one never allows (rules.md). Each case is also denied with INVALID_INPUT alone, so the
+# malformed one never allows (docs/rules.md). Each case is also denied with INVALID_INPUT alone, so the
 # fast path is not laxer than `problems`.
 _restriction := {
 	"recipient_types": ["health_plan"], "purposes": ["payment"], "categories": ["*"],
