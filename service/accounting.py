@@ -28,7 +28,7 @@ HIPAA_YEARS = 6
 PART2_YEARS = 3
 PART2_BASIS = "PART2_CONSENT"
 
-#: Basis codes (docs/api.md, decision response) in words, with the citation each rests on (docs/rules.md).
+#: Basis codes (docs/api.md) in words, with the citation each rests on (docs/rules.md).
 BASIS_WORDS: dict[str, tuple[str, str]] = {
     "TREATMENT": ("treatment of the patient", "45 CFR 164.506(c)(1)-(2)"),
     "PAYMENT": ("payment", "45 CFR 164.506(c)(1),(3)"),

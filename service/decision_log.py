@@ -184,7 +184,7 @@ def _timestamp_and_event_first(_logger: Any, _name: str, event_dict: dict[str, A
 
 
 def make_decision_logger(sink: DecisionLogFile) -> Any:
-    """A structlog logger whose records are exactly the docs/api.md, decision log fields."""
+    """A structlog logger whose records are exactly the decision log fields of docs/api.md."""
     return structlog.wrap_logger(
         sink,
         processors=[

@@ -21,7 +21,7 @@ SAMPLE_PATIENT_ID = "p-test-0001"
 
 
 def request_body(**changes: Any) -> dict[str, Any]:
-    """A valid request (docs/api.md, request example, synthetic ids); ``changes`` replace top-level keys."""
+    """A valid request (docs/api.md example, synthetic ids); ``changes`` replace top-level keys."""
     body: dict[str, Any] = {
         "request_id": "gw-test-0001",
         "requester": {

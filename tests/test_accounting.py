@@ -1,7 +1,7 @@
 """Accounting of disclosures (164.528; 42 CFR 2.25): log reading, filtering, formats, command.
 
-The unit tests use synthetic log lines with the docs/api.md, decision log fields; the end-to-end test drives
-real decisions through the shim (``app_factory``) into a log file and reads it back.
+The unit tests use synthetic log lines with the decision log fields of docs/api.md; the end-to-end
+test drives real decisions through the shim (``app_factory``) into a log file and reads it back.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def record(
     elements: list[str] | None = None,
     decision_id: str | None = None,
 ) -> dict:
-    """A decision log record with the docs/api.md, decision log fields (synthetic values)."""
+    """A decision log record with the decision log fields of docs/api.md (synthetic values)."""
     rtype, rid, rname = recipient
     return {
         "timestamp": when,

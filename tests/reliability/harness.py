@@ -254,7 +254,7 @@ def check_record(rec: dict) -> None:
     missing = LOG_FIELDS - {"opa_decision_id"} - set(rec)
     assert not missing, f"log record lacks {sorted(missing)}: {sorted(rec)}"
     extra = set(rec) - LOG_FIELDS
-    assert not extra, f"log record has fields outside docs/api.md, decision log: {sorted(extra)}"
+    assert not extra, f"log record has fields outside the docs/api.md decision log: {sorted(extra)}"
     assert isinstance(rec["allow"], bool), rec
     assert re.fullmatch(r"[0-9a-f]{64}", str(rec["patient_ref"])), rec["patient_ref"]
     assert rec["input"]["patient"].get("id") in (None, rec["patient_ref"]), rec["input"]["patient"]

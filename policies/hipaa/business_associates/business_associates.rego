@@ -75,13 +75,6 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	not _outside_counsel
 }
 
-# Outside counsel under a BAA covering operations: P20 decides legal_defense disclosures to it.
-_outside_counsel if {
-	input.purpose == "legal_defense"
-	input.recipient.type == "business_associate"
-	baa_covers("health_care_operations")
-}
-
 # METADATA
 # title: P4 Community organization without a BAA
 # description: |
@@ -104,6 +97,13 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	not baa_covers(input.purpose)
 	not authorizations.authorized
 	not community_treatment_floor
+}
+
+# Outside counsel under a BAA covering operations: P20 decides legal_defense disclosures to it.
+_outside_counsel if {
+	input.purpose == "legal_defense"
+	input.recipient.type == "business_associate"
+	baa_covers("health_care_operations")
 }
 
 # The deployer chose the HIPAA floor for treatment disclosures to community organizations.

@@ -86,17 +86,17 @@ permission_denies := (permissions.deny | business_associates.deny) | data_sets.d
 
 _gate_denies := (((psychotherapy_notes.deny | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny
 
-_denies := ((permission_denies | safeguards.deny) | _gate_denies) | outcome_denies
+_denies := ((permission_denies | safeguards.deny) | _gate_denies) | final_denies
 
 # Rule A: an accountable disclosure must name its recipient (164.528(b)(2)(ii)). Bodies of the
 # outcome's own deny set (no_basis.rego), so that no extra rule is evaluated per decision; the
 # name is compared first (`==` on input is indexed, and most requests give a name).
-outcome_denies contains accounting.recipient_name_required if {
+final_denies contains accounting.recipient_name_required if {
 	input.recipient.name == null
 	_accountable
 }
 
-outcome_denies contains accounting.recipient_name_required if {
+final_denies contains accounting.recipient_name_required if {
 	input.recipient.name == ""
 	_accountable
 }

@@ -78,7 +78,9 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: P24 Family notification in professional judgment
-# description: The living patient is absent or incapacitated; a professional judges the notification in the patient's best interest.
+# description: |
+#   The living patient is absent or incapacitated; a professional judges the notification in the
+#   patient's best interest.
 # custom:
 #   rule: P24
 #   code: FAMILY_NOTIFICATION
@@ -105,8 +107,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   summary: Disclosure in the patient's best interest while the patient is absent or incapacitated.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "family_notification" # indexed: OPA skips this rule otherwise
-	input.recipient.type in notification_recipients
-	_judgment_basis
+	_judgment_basis # _judgment_basis checks the recipient type
 }
 
 # METADATA
@@ -165,7 +166,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: P24 Patient objected to the notification
-# description: The patient objected to or refused the notification, now or earlier (a deceased patient's known prior preference).
+# description: |
+#   The patient objected to or refused the notification, now or earlier (a deceased patient's known
+#   prior preference).
 # custom:
 #   rule: P24
 #   code: PATIENT_OBJECTED
@@ -214,7 +217,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: P24 Patient not asked
-# description: The patient is present with capacity but neither agreed to nor was given the chance to object to the notification.
+# description: |
+#   The patient is present with capacity but neither agreed to nor was given the chance to object to
+#   the notification.
 # custom:
 #   rule: P24
 #   code: NO_PERMISSION
@@ -230,7 +235,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: P7 Without professional judgment
-# description: The patient is absent or incapacitated, gave no earlier agreement, and no professional judgment was exercised.
+# description: |
+#   The patient is absent or incapacitated, gave no earlier agreement, and no professional judgment
+#   was exercised.
 # custom:
 #   rule: P7
 #   code: NO_PERMISSION
@@ -251,7 +258,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: P24 Notification without professional judgment
-# description: The patient is absent or incapacitated, gave no earlier agreement, and no professional judgment was exercised.
+# description: |
+#   The patient is absent or incapacitated, gave no earlier agreement, and no professional judgment
+#   was exercised.
 # custom:
 #   rule: P24
 #   code: NO_PERMISSION

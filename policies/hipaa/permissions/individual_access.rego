@@ -61,11 +61,6 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	_representative_not_recognized
 }
 
-_representative_not_recognized if {
-	request.context("representative_abuse_suspected")
-	request.context("professional_judgment")
-}
-
 # METADATA
 # title: P5 Minor's own care
 # description: |
@@ -84,6 +79,11 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "individual_access"
 	input.recipient.type == "personal_representative"
 	_minor_care_barred
+}
+
+_representative_not_recognized if {
+	request.context("representative_abuse_suspected")
+	request.context("professional_judgment")
 }
 
 _minor_care_barred if {

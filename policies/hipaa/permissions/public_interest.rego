@@ -70,31 +70,6 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 }
 
 # METADATA
-# title: P10 To a court without process
-# description: A disclosure "required by law" to a court still needs the process of 164.512(e) (164.512(a)(2)).
-# custom:
-#   rule: P10
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(a)(2), 164.512(e)(1)
-#   message: |-
-#     A disclosure required by law to a court needs the process of a judicial proceeding: a court
-#     order, or other lawful process with satisfactory assurances.
-#   requirement:
-#     code: OBTAIN_COURT_ORDER
-#     message: Obtain a court order (or lawful process with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose == "required_by_law"
-	input.recipient.type == "court"
-	not _judicial_authority
-}
-
-_required_by_law_recipient if input.recipient.type != "court"
-
-_required_by_law_recipient if _judicial_authority
-
-_adult_victim if input.context.abuse_victim == "adult"
-
-# METADATA
 # title: P11 Public health
 # description: To a public health authority for its public health activities.
 # custom:
@@ -198,6 +173,25 @@ permit contains lib.permit(rego.metadata.chain(), {"irb_waiver_id": input.contex
 }
 
 # METADATA
+# title: P10 To a court without process
+# description: A disclosure "required by law" to a court still needs the process of 164.512(e) (164.512(a)(2)).
+# custom:
+#   rule: P10
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(a)(2), 164.512(e)(1)
+#   message: |-
+#     A disclosure required by law to a court needs the process of a judicial proceeding: a court
+#     order, or other lawful process with satisfactory assurances.
+#   requirement:
+#     code: OBTAIN_COURT_ORDER
+#     message: Obtain a court order (or lawful process with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "required_by_law"
+	input.recipient.type == "court"
+	not _judicial_authority
+}
+
+# METADATA
 # title: P9 No serious and imminent threat
 # description: A serious-threat disclosure without the serious and imminent threat flag.
 # custom:
@@ -231,6 +225,12 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	not _judicial_authority
 }
 
+_required_by_law_recipient if input.recipient.type != "court"
+
+_required_by_law_recipient if _judicial_authority
+
+_adult_victim if input.context.abuse_victim == "adult"
+
 _court_recipient if input.recipient.type in {"court", "other"}
 
 # An order of the court, or other lawful process with satisfactory assurances (164.512(e)(1)).
@@ -244,4 +244,10 @@ _assured_process if {
 }
 
 # Lawful process other than an order: "subpoena" is the v1 boolean (a subpoena of unknown issuer).
-_other_process := {"grand_jury_subpoena", "attorney_subpoena", "discovery_request", "administrative_request", "subpoena"}
+_other_process := {
+	"grand_jury_subpoena",
+	"attorney_subpoena",
+	"discovery_request",
+	"administrative_request",
+	"subpoena",
+}

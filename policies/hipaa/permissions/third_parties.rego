@@ -49,43 +49,6 @@ permit contains lib.permit(rego.metadata.chain(), {"abuse_victim": "adult"}) if 
 }
 
 # METADATA
-# title: P25 Adult report without its conditions
-# description: An adult-victim report neither required by law, agreed to, nor authorized by law with its conditions.
-# custom:
-#   rule: P25
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(c)(1)
-#   message: |-
-#     A report about an adult victim needs a law requiring it (context.report_required_by_law),
-#     the victim's agreement (context.victim_agrees), or a law authorizing it
-#     (context.authorized_by_law) with professional judgment that it prevents serious harm, or
-#     with the victim incapacitated and the official's representations.
-#   requirement:
-#     code: OBTAIN_VICTIM_AGREEMENT
-#     message: Obtain the victim's agreement to the report (45 CFR 164.512(c)(1)(ii)).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose == "abuse_report"
-	input.recipient.type in abuse_report_recipients
-	input.context.abuse_victim == "adult"
-	not _adult_report_condition
-}
-
-_adult_report_condition if request.context("report_required_by_law")
-
-_adult_report_condition if request.context("victim_agrees")
-
-_adult_report_condition if {
-	request.context("authorized_by_law")
-	request.context("professional_judgment")
-}
-
-_adult_report_condition if {
-	request.context("authorized_by_law")
-	request.patient("incapacitated")
-	request.context("law_enforcement_representations")
-}
-
-# METADATA
 # title: P27 Workers' compensation
 # description: To an employer or workers' compensation insurer as a workers' compensation law authorizes.
 # custom:
@@ -100,27 +63,10 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 }
 
 # METADATA
-# title: P27 Workers' compensation without a law authorizing it
-# description: No workers' compensation law authorizes the disclosure.
-# custom:
-#   rule: P27
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(l)
-#   message: |-
-#     A workers' compensation disclosure needs a workers' compensation law that authorizes it
-#     (context.authorized_by_law); otherwise the patient's authorization.
-#   requirement:
-#     code: OBTAIN_PATIENT_AUTHORIZATION
-#     message: Obtain the patient's written authorization for this disclosure (45 CFR 164.508).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose == "workers_compensation"
-	input.recipient.type in {"employer", "workers_compensation_insurer"}
-	not request.context("authorized_by_law")
-}
-
-# METADATA
 # title: P28 Organ donation
-# description: To an organ procurement organization or another entity procuring, banking or transplanting cadaveric organs, eyes or tissue.
+# description: |
+#   To an organ procurement organization or another entity procuring, banking or transplanting
+#   cadaveric organs, eyes or tissue.
 # custom:
 #   rule: P28
 #   code: ORGAN_DONATION
@@ -146,29 +92,6 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 }
 
 # METADATA
-# title: P29 Funeral director before death
-# description: The patient is alive and no professional judges death reasonably anticipated.
-# custom:
-#   rule: P29
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(g)(2)
-#   message: |-
-#     A funeral director may receive information only after the patient's death
-#     (patient.deceased) or in reasonable anticipation of it (context.professional_judgment).
-#   requirement:
-#     code: EXERCISE_PROFESSIONAL_JUDGMENT
-#     message: Have a professional judge whether the patient's death is reasonably anticipated (45 CFR 164.512(g)(2)).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose == "funeral_arrangements"
-	input.recipient.type == "funeral_director"
-	not _death_known_or_anticipated
-}
-
-_death_known_or_anticipated if request.patient("deceased")
-
-_death_known_or_anticipated if request.context("professional_judgment")
-
-# METADATA
 # title: P30 Correctional institution
 # description: |
 #   To a correctional institution or a law enforcement official with lawful custody of an inmate,
@@ -190,7 +113,9 @@ permit contains lib.permit(rego.metadata.chain(), {"government_function": "corre
 
 # METADATA
 # title: P30 National security
-# description: To authorized federal officials for lawful intelligence, counter-intelligence and national security activities.
+# description: |
+#   To authorized federal officials for lawful intelligence, counter-intelligence and national
+#   security activities.
 # custom:
 #   rule: P30
 #   code: SPECIALIZED_GOVERNMENT_FUNCTION
@@ -207,7 +132,9 @@ permit contains lib.permit(rego.metadata.chain(), {"government_function": "natio
 
 # METADATA
 # title: P30 Protective services
-# description: To authorized federal officials for the protection of the President and other persons (18 U.S.C. 3056, 22 U.S.C. 2709).
+# description: |
+#   To authorized federal officials for the protection of the President and other persons (18 U.S.C.
+#   3056, 22 U.S.C. 2709).
 # custom:
 #   rule: P30
 #   code: SPECIALIZED_GOVERNMENT_FUNCTION
@@ -229,45 +156,6 @@ permit contains lib.permit(rego.metadata.chain(), {"government_function": "prote
 #   summary: Disclosure about a member of the Armed Forces for the military mission.
 permit contains lib.permit(rego.metadata.chain(), {"government_function": "military"}) if {
 	input.purpose == "specialized_government_function"
-	input.context.government_function == "military"
-	input.recipient.type == "government_agency"
-	request.context("authorized_by_law")
-}
-
-# METADATA
-# title: P30 Conditions unmet
-# description: The specialized government function's recipient or conditions are not met.
-# custom:
-#   rule: P30
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(k)
-#   message: |-
-#     This specialized government function needs its recipient and facts: correctional_institution
-#     to a correctional institution or law enforcement with patient.inmate and
-#     context.law_enforcement_representations; national_security and protective_services to a
-#     government_agency; military to a government_agency with context.authorized_by_law.
-deny contains lib.deny(rego.metadata.chain(), {"government_function": input.context.government_function}) if {
-	input.purpose == "specialized_government_function"
-	not _government_function_met
-}
-
-_correctional_condition if {
-	input.recipient.type in {"correctional_institution", "law_enforcement"}
-	request.patient("inmate")
-	request.context("law_enforcement_representations")
-}
-
-_government_function_met if {
-	input.context.government_function == "correctional_institution"
-	_correctional_condition
-}
-
-_government_function_met if {
-	input.context.government_function in {"national_security", "protective_services"}
-	input.recipient.type == "government_agency"
-}
-
-_government_function_met if {
 	input.context.government_function == "military"
 	input.recipient.type == "government_agency"
 	request.context("authorized_by_law")
@@ -311,15 +199,96 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: P31 Public health to an FDA-regulated entity
-# description: To a person subject to FDA jurisdiction, about an FDA-regulated product or activity for which it is responsible.
+# description: |
+#   To a person subject to FDA jurisdiction, about an FDA-regulated product or activity for which it
+#   is responsible.
 # custom:
 #   rule: P31
 #   code: PUBLIC_HEALTH
 #   citation: 45 CFR 164.512(b)(1)(iii)
-#   summary: Disclosure to a person subject to FDA jurisdiction about the quality, safety or effectiveness of a regulated product.
+#   summary: >-
+#     Disclosure to a person subject to FDA jurisdiction about the quality, safety or effectiveness
+#     of a regulated product.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "public_health"
 	input.recipient.type == "fda_regulated_entity"
+}
+
+# METADATA
+# title: P25 Adult report without its conditions
+# description: An adult-victim report neither required by law, agreed to, nor authorized by law with its conditions.
+# custom:
+#   rule: P25
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(c)(1)
+#   message: |-
+#     A report about an adult victim needs a law requiring it (context.report_required_by_law),
+#     the victim's agreement (context.victim_agrees), or a law authorizing it
+#     (context.authorized_by_law) with professional judgment that it prevents serious harm, or
+#     with the victim incapacitated and the official's representations.
+#   requirement:
+#     code: OBTAIN_VICTIM_AGREEMENT
+#     message: Obtain the victim's agreement to the report (45 CFR 164.512(c)(1)(ii)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "abuse_report"
+	input.recipient.type in abuse_report_recipients
+	input.context.abuse_victim == "adult"
+	not _adult_report_condition
+}
+
+# METADATA
+# title: P27 Workers' compensation without a law authorizing it
+# description: No workers' compensation law authorizes the disclosure.
+# custom:
+#   rule: P27
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(l)
+#   message: |-
+#     A workers' compensation disclosure needs a workers' compensation law that authorizes it
+#     (context.authorized_by_law); otherwise the patient's authorization.
+#   requirement:
+#     code: OBTAIN_PATIENT_AUTHORIZATION
+#     message: Obtain the patient's written authorization for this disclosure (45 CFR 164.508).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "workers_compensation"
+	input.recipient.type in {"employer", "workers_compensation_insurer"}
+	not request.context("authorized_by_law")
+}
+
+# METADATA
+# title: P29 Funeral director before death
+# description: The patient is alive and no professional judges death reasonably anticipated.
+# custom:
+#   rule: P29
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(g)(2)
+#   message: |-
+#     A funeral director may receive information only after the patient's death
+#     (patient.deceased) or in reasonable anticipation of it (context.professional_judgment).
+#   requirement:
+#     code: EXERCISE_PROFESSIONAL_JUDGMENT
+#     message: Have a professional judge whether the patient's death is reasonably anticipated (45 CFR 164.512(g)(2)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "funeral_arrangements"
+	input.recipient.type == "funeral_director"
+	not _death_known_or_anticipated
+}
+
+# METADATA
+# title: P30 Conditions unmet
+# description: The specialized government function's recipient or conditions are not met.
+# custom:
+#   rule: P30
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(k)
+#   message: |-
+#     This specialized government function needs its recipient and facts: correctional_institution
+#     to a correctional institution or law enforcement with patient.inmate and
+#     context.law_enforcement_representations; national_security and protective_services to a
+#     government_agency; military to a government_agency with context.authorized_by_law.
+deny contains lib.deny(rego.metadata.chain(), {"government_function": input.context.government_function}) if {
+	input.purpose == "specialized_government_function"
+	not _government_function_met
 }
 
 # METADATA
@@ -336,4 +305,45 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "public_health"
 	input.recipient.type in {"at_risk_person", "employer"}
 	not request.context("authorized_by_law")
+}
+
+_adult_report_condition if request.context("report_required_by_law")
+
+_adult_report_condition if request.context("victim_agrees")
+
+_adult_report_condition if {
+	request.context("authorized_by_law")
+	request.context("professional_judgment")
+}
+
+_adult_report_condition if {
+	request.context("authorized_by_law")
+	request.patient("incapacitated")
+	request.context("law_enforcement_representations")
+}
+
+_death_known_or_anticipated if request.patient("deceased")
+
+_death_known_or_anticipated if request.context("professional_judgment")
+
+_correctional_condition if {
+	input.recipient.type in {"correctional_institution", "law_enforcement"}
+	request.patient("inmate")
+	request.context("law_enforcement_representations")
+}
+
+_government_function_met if {
+	input.context.government_function == "correctional_institution"
+	_correctional_condition
+}
+
+_government_function_met if {
+	input.context.government_function in {"national_security", "protective_services"}
+	input.recipient.type == "government_agency"
+}
+
+_government_function_met if {
+	input.context.government_function == "military"
+	input.recipient.type == "government_agency"
+	request.context("authorized_by_law")
 }

@@ -159,7 +159,9 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #     associate agreement in force covering legal services (or operations).
 #   requirement:
 #     code: EXECUTE_BAA
-#     message: Execute a business associate agreement with outside counsel covering legal_defense or health_care_operations.
+#     message: >-
+#       Execute a business associate agreement with outside counsel covering legal_defense or
+#       health_care_operations.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "legal_defense"
 	not legal_defense_recipient

@@ -77,9 +77,16 @@ tpo := {"treatment", "payment", "health_care_operations"}
 # P13 with assurances and not for P14. Undefined when the request names none.
 legal_process := input.context.legal_process if is_string(input.context.legal_process)
 
-else := "court_order" if context("court_order")
+legal_process := "court_order" if {
+	not is_string(input.context.legal_process)
+	context("court_order")
+}
 
-else := "subpoena" if context("subpoena")
+legal_process := "subpoena" if {
+	not is_string(input.context.legal_process)
+	not context("court_order")
+	context("subpoena")
+}
 
 # Orders of a court: a subpoena or summons signed by a judicial officer is one (45 CFR
 # 164.512(e)(1)(i), (f)(1)(ii)(A)).

@@ -27,7 +27,6 @@ agreed_exempt_purposes := {"medical_emergency"}
 # Restrictions that match this disclosure.
 matching contains restriction if {
 	some restriction in object.get(input, ["patient", "restrictions"], [])
-	input.purpose in bindable_purposes
 	input.recipient.type in restriction.recipient_types
 	input.purpose in restriction.purposes
 	_category_matches(restriction)
@@ -63,7 +62,10 @@ _agreed(restriction) if restriction.reason == "agreed"
 #   message: |-
 #     A restriction the patient requested applies to this recipient, purpose and information; only
 #     the patient can lift it (or, for an agreed restriction, a termination under 164.522(a)(2)).
-deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort(_reasons)}) if count(matching) > 0
+deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort(_reasons)}) if {
+	count(matching) > 0
+	input.purpose in bindable_purposes
+}
 
 # The reasons of the matching restrictions; null for a restriction without one.
 _reasons contains object.get(r, "reason", null) if some r in matching

@@ -29,20 +29,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if not input.requester.mfa == 
 #   code: ROLE_NOT_PERMITTED
 #   citation: 45 CFR 164.308(a)(4), 164.514(d)(2)
 #   message: None of the requester's roles may disclose for this purpose.
-deny contains lib.deny(rego.metadata.chain(), {
-	"message": sprintf("None of the requester's roles may disclose for this purpose; roles that may: %s.", [_roles_text]),
-	"permitted_roles": permitted_roles,
-}) if not role_permitted
-
-# The roles of the role catalog that may act for the purpose (named by ROLE_NOT_PERMITTED).
-permitted_roles := sort([role |
-	some role, entry in data.config.roles.roles
-	entry.purposes[input.purpose]
-])
-
-_roles_text := concat(", ", permitted_roles) if count(permitted_roles) > 0
-
-else := "none in the role catalog"
+deny contains lib.deny(rego.metadata.chain(), _role_fields) if not role_permitted
 
 # METADATA
 # title: S3 Revoked access
@@ -69,6 +56,22 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.recipient.type != "workforce"
 	not input.recipient.identity_verified == true
 }
+
+# S2 names the roles that may act (v1.2: every deny says what would change it).
+_role_fields := {
+	"message": sprintf("None of the requester's roles may disclose for this purpose; roles that may: %s.", [_roles_text]),
+	"permitted_roles": permitted_roles,
+}
+
+# The roles of the role catalog that may act for the purpose (named by ROLE_NOT_PERMITTED).
+permitted_roles := sort([role |
+	some role, entry in data.config.roles.roles
+	entry.purposes[input.purpose]
+])
+
+default _roles_text := "none in the role catalog"
+
+_roles_text := concat(", ", permitted_roles) if count(permitted_roles) > 0
 
 # Some role of the requester may act for the purpose (an object lookup per role).
 role_permitted if {

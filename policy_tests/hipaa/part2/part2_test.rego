@@ -358,13 +358,37 @@ test_deny_c2_personal_representative_access_needs_consent if {
 # v1.2: Part 2's own exceptions need no consent but still a HIPAA basis.
 test_allow_c2_exceptions_without_consent if {
 	every patch in [
-		{"requester": {"roles": ["physician"]}, "purpose": "abuse_report", "recipient": {"type": "government_agency"}, "context": {"abuse_victim": "child"}},
+		{
+			"requester": {"roles": ["physician"]},
+			"purpose": "abuse_report",
+			"recipient": {"type": "government_agency"},
+			"context": {"abuse_victim": "child"},
+		},
 		{"requester": _po, "purpose": "coroner_medical_examiner", "recipient": {"type": "coroner_medical_examiner"}},
-		{"requester": _po, "purpose": "payment", "recipient": {"type": "business_associate", "id": "ba-care-analytics"}},
-		{"requester": _po, "purpose": "law_enforcement", "recipient": {"type": "law_enforcement"}, "context": {"law_enforcement_reason": "crime_on_premises", "suspected_criminal_conduct": true}},
-		{"requester": _po, "purpose": "research", "recipient": {"type": "researcher"}, "context": {"irb_waiver_id": "irb-1"}},
+		{
+			"requester": _po,
+			"purpose": "payment",
+			"recipient": {"type": "business_associate", "id": "ba-care-analytics"},
+		},
+		{
+			"requester": _po,
+			"purpose": "law_enforcement",
+			"recipient": {"type": "law_enforcement"},
+			"context": {"law_enforcement_reason": "crime_on_premises", "suspected_criminal_conduct": true},
+		},
+		{
+			"requester": _po,
+			"purpose": "research",
+			"recipient": {"type": "researcher"},
+			"context": {"irb_waiver_id": "irb-1"},
+		},
 		{"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"}},
-		{"requester": _po, "purpose": "payment", "recipient": {"type": "health_plan"}, "data": {"part2_received_under_tpo_consent": true}},
+		{
+			"requester": _po,
+			"purpose": "payment",
+			"recipient": {"type": "health_plan"},
+			"data": {"part2_received_under_tpo_consent": true},
+		},
 	] {
 		d := data.hipaa.decision with input as _sud(patch)
 		d.allow == true
@@ -375,10 +399,29 @@ test_allow_c2_exceptions_without_consent if {
 
 test_deny_c2_exception_needs_its_conditions if {
 	every patch in [
-		{"requester": {"roles": ["physician"]}, "purpose": "abuse_report", "recipient": {"type": "government_agency"}, "context": {"abuse_victim": "adult", "report_required_by_law": true}},
-		{"requester": _po, "purpose": "payment", "recipient": {"type": "business_associate", "id": "ba-pending-vendor"}},
-		{"requester": _po, "purpose": "research", "recipient": {"type": "researcher"}, "context": {"irb_waiver_id": ""}},
-		{"requester": _po, "purpose": "law_enforcement", "recipient": {"type": "law_enforcement"}, "context": {"law_enforcement_reason": "crime_victim", "victim_agrees": true}},
+		{
+			"requester": {"roles": ["physician"]},
+			"purpose": "abuse_report",
+			"recipient": {"type": "government_agency"},
+			"context": {"abuse_victim": "adult", "report_required_by_law": true},
+		},
+		{
+			"requester": _po,
+			"purpose": "payment",
+			"recipient": {"type": "business_associate", "id": "ba-pending-vendor"},
+		},
+		{
+			"requester": _po,
+			"purpose": "research",
+			"recipient": {"type": "researcher"},
+			"context": {"irb_waiver_id": ""},
+		},
+		{
+			"requester": _po,
+			"purpose": "law_enforcement",
+			"recipient": {"type": "law_enforcement"},
+			"context": {"law_enforcement_reason": "crime_victim", "victim_agrees": true},
+		},
 	] {
 		d := data.hipaa.decision with input as _sud(patch)
 		d.allow == false
@@ -392,7 +435,11 @@ test_allow_c2_crime_on_premises_premises_view if {
 		"context": {"law_enforcement_reason": "crime_on_premises", "suspected_criminal_conduct": true},
 		"data": {"elements": ["name", "location", "diagnoses"]},
 	})
-	d.minimum_necessary == {"applies": true, "permitted_elements": ["location", "name"], "withheld_elements": ["diagnoses"]}
+	d.minimum_necessary == {
+		"applies": true,
+		"permitted_elements": ["location", "name"],
+		"withheld_elements": ["diagnoses"],
+	}
 }
 
 test_deny_c2_received_under_tpo_consent_still_restricted_against_patient if {
@@ -405,7 +452,10 @@ test_deny_c2_received_under_tpo_consent_still_restricted_against_patient if {
 }
 
 test_allow_c2_authorizing_order_not_against_patient if {
-	d := data.hipaa.decision with input as _sud(_proceeding({"against_patient": false, "court_order": true, "part2_court_order": true}))
+	d := data.hipaa.decision with input as _sud(_proceeding({
+		"against_patient": false, "court_order": true,
+		"part2_court_order": true,
+	}))
 	d.allow == true
 }
 
@@ -426,5 +476,8 @@ test_deny_c2_consent_on_file_without_categories if {
 
 test_deny_c2_no_consent_on_file if {
 	d := data.hipaa.decision with input as _sud({})
-	[r.message | some r in d.reasons] == ["These SUD records need the patient's Part 2 consent; a HIPAA authorization is not enough."]
+	[r.message | some r in d.reasons] == [concat(" ", [
+		"These SUD records need the patient's Part 2 consent;",
+		"a HIPAA authorization is not enough.",
+	])]
 }

@@ -138,7 +138,11 @@ test_allow_p24_no_objection_notification_view if {
 		"code": "FAMILY_NOTIFICATION", "rule": "P24", "citation": "45 CFR 164.510(b)(1)(ii)",
 		"summary": "Notifying a family member or other person responsible for the patient of location, condition or death.",
 	}]
-	d.minimum_necessary == {"applies": true, "permitted_elements": ["general_condition", "name"], "withheld_elements": ["lab_results"]}
+	d.minimum_necessary == {
+		"applies": true,
+		"permitted_elements": ["general_condition", "name"],
+		"withheld_elements": ["lab_results"],
+	}
 	d.accountable == false
 }
 

@@ -104,7 +104,11 @@ test_deny_p13_other_process_without_assurances if {
 }
 
 _law(patch) := fx.request(object.union(
-	{"requester": {"roles": ["privacy_officer"]}, "purpose": "required_by_law", "recipient": {"name": "Example Agency"}},
+	{
+		"requester": {"roles": ["privacy_officer"]},
+		"purpose": "required_by_law",
+		"recipient": {"name": "Example Agency"},
+	},
 	patch,
 ))
 
@@ -121,7 +125,10 @@ test_deny_p10_to_court_without_process if {
 }
 
 test_allow_p10_to_court_with_order if {
-	d := data.hipaa.decision with input as _law({"recipient": {"type": "court"}, "context": {"legal_process": "court_order"}})
+	d := data.hipaa.decision with input as _law({
+		"recipient": {"type": "court"},
+		"context": {"legal_process": "court_order"},
+	})
 	d.allow == true
 	[b.code | some b in d.basis] == ["REQUIRED_BY_LAW"]
 }
@@ -150,7 +157,10 @@ test_allow_p26_identification_view if {
 	d.allow == true
 	d.basis == [{
 		"code": "LAW_ENFORCEMENT", "rule": "P26", "citation": "45 CFR 164.512(f)(2)",
-		"summary": "Disclosure to law enforcement to identify or locate a suspect, fugitive, material witness or missing person.",
+		"summary": concat(" ", [
+			"Disclosure to law enforcement to identify or locate a suspect, fugitive,",
+			"material witness or missing person.",
+		]),
 		"law_enforcement_reason": "identification_location",
 	}]
 	d.minimum_necessary == {
@@ -220,14 +230,20 @@ test_deny_p26_decedent_crime if {
 		{"context": {"suspected_criminal_conduct": true}},
 		{"patient": {"deceased": true}},
 	] {
-		d := data.hipaa.decision with input as object.union(_police({"law_enforcement_reason": "decedent_crime"}), patch)
+		d := data.hipaa.decision with input as object.union(
+			_police({"law_enforcement_reason": "decedent_crime"}),
+			patch,
+		)
 		d.allow == false
 		[r.citation | some r in d.reasons] == ["45 CFR 164.512(f)(4)"]
 	}
 }
 
 test_allow_p26_crime_on_premises if {
-	d := data.hipaa.decision with input as _police({"law_enforcement_reason": "crime_on_premises", "suspected_criminal_conduct": true})
+	d := data.hipaa.decision with input as _police({
+		"law_enforcement_reason": "crime_on_premises",
+		"suspected_criminal_conduct": true,
+	})
 	d.allow == true
 	[b.citation | some b in d.basis] == ["45 CFR 164.512(f)(5)"]
 }
@@ -247,7 +263,10 @@ test_allow_p26_emergency_crime_report if {
 
 test_deny_p26_emergency_report_about_abuse_victim if {
 	every victim in ["child", "adult"] {
-		d := data.hipaa.decision with input as _police({"law_enforcement_reason": "emergency_crime_report", "abuse_victim": victim})
+		d := data.hipaa.decision with input as _police({
+			"law_enforcement_reason": "emergency_crime_report",
+			"abuse_victim": victim,
+		})
 		d.allow == false
 		[r.citation | some r in d.reasons] == ["45 CFR 164.512(f)(6)(ii)"]
 	}

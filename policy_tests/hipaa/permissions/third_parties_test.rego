@@ -32,7 +32,10 @@ test_allow_p25_adult_conditions if {
 		{"context": {"report_required_by_law": true}},
 		{"context": {"victim_agrees": true}},
 		{"context": {"authorized_by_law": true, "professional_judgment": true}},
-		{"context": {"authorized_by_law": true, "law_enforcement_representations": true}, "patient": {"incapacitated": true}},
+		{
+			"context": {"authorized_by_law": true, "law_enforcement_representations": true},
+			"patient": {"incapacitated": true},
+		},
 	] {
 		d := data.hipaa.decision with input as object.union(_report({"abuse_victim": "adult"}), patch)
 		d.allow == true
@@ -58,7 +61,10 @@ test_deny_p25_adult_conditions_unmet if {
 }
 
 test_deny_p25_to_other_recipient if {
-	d := data.hipaa.decision with input as object.union(_report({"abuse_victim": "child"}), {"recipient": {"type": "family"}})
+	d := data.hipaa.decision with input as object.union(
+		_report({"abuse_victim": "child"}),
+		{"recipient": {"type": "family"}},
+	)
 	d.allow == false
 	fx.rules(d) == {"P0"}
 }
@@ -74,7 +80,10 @@ _comp(patch) := fx.request(object.union(
 
 test_allow_p27_authorized_by_law if {
 	every recipient in ["employer", "workers_compensation_insurer"] {
-		d := data.hipaa.decision with input as _comp({"recipient": {"type": recipient}, "context": {"authorized_by_law": true}})
+		d := data.hipaa.decision with input as _comp({
+			"recipient": {"type": recipient},
+			"context": {"authorized_by_law": true},
+		})
 		d.allow == true
 		d.basis == [{
 			"code": "WORKERS_COMPENSATION", "rule": "P27", "citation": "45 CFR 164.512(l)",
@@ -132,8 +141,20 @@ _gov(function, recipient, patch) := _po_req(
 
 test_allow_p30_functions if {
 	every case in [
-		["correctional_institution", "correctional_institution", {"patient": {"inmate": true}, "context": {"law_enforcement_representations": true}}, "45 CFR 164.512(k)(5)", false],
-		["correctional_institution", "law_enforcement", {"patient": {"inmate": true}, "context": {"law_enforcement_representations": true}}, "45 CFR 164.512(k)(5)", false],
+		[
+			"correctional_institution",
+			"correctional_institution",
+			{"patient": {"inmate": true}, "context": {"law_enforcement_representations": true}},
+			"45 CFR 164.512(k)(5)",
+			false,
+		],
+		[
+			"correctional_institution",
+			"law_enforcement",
+			{"patient": {"inmate": true}, "context": {"law_enforcement_representations": true}},
+			"45 CFR 164.512(k)(5)",
+			false,
+		],
 		["national_security", "government_agency", {}, "45 CFR 164.512(k)(2)", false],
 		["protective_services", "government_agency", {}, "45 CFR 164.512(k)(3)", true],
 		["military", "government_agency", {"context": {"authorized_by_law": true}}, "45 CFR 164.512(k)(1)", true],
@@ -147,9 +168,17 @@ test_allow_p30_functions if {
 
 test_deny_p30_conditions_unmet if {
 	every case in [
-		["correctional_institution", "correctional_institution", {"context": {"law_enforcement_representations": true}}],
+		[
+			"correctional_institution",
+			"correctional_institution",
+			{"context": {"law_enforcement_representations": true}},
+		],
 		["correctional_institution", "correctional_institution", {"patient": {"inmate": true}}],
-		["correctional_institution", "government_agency", {"patient": {"inmate": true}, "context": {"law_enforcement_representations": true}}],
+		[
+			"correctional_institution",
+			"government_agency",
+			{"patient": {"inmate": true}, "context": {"law_enforcement_representations": true}},
+		],
 		["national_security", "law_enforcement", {}],
 		["protective_services", "other", {}],
 		["military", "government_agency", {}],
@@ -173,7 +202,11 @@ test_allow_p31_public_health_beyond_the_authority if {
 }
 
 test_allow_p31_employer_notice_in_writing if {
-	d := data.hipaa.decision with input as _po_req("public_health", "employer", {"context": {"authorized_by_law": true}})
+	d := data.hipaa.decision with input as _po_req(
+		"public_health",
+		"employer",
+		{"context": {"authorized_by_law": true}},
+	)
 	"NOTIFY_INDIVIDUAL_IN_WRITING" in fx.codes(d)
 }
 
@@ -186,7 +219,11 @@ test_deny_p31_without_law if {
 }
 
 test_allow_p5_patient_directed_copy if {
-	d := data.hipaa.decision with input as _po_req("individual_access", "provider", {"context": {"patient_directed": true}})
+	d := data.hipaa.decision with input as _po_req(
+		"individual_access",
+		"provider",
+		{"context": {"patient_directed": true}},
+	)
 	d.allow == true
 	d.basis == [{
 		"code": "INDIVIDUAL_ACCESS", "rule": "P5", "citation": "45 CFR 164.524(c)(3)(ii)",
@@ -211,18 +248,30 @@ test_deny_p5_representative_abuse_suspected if {
 }
 
 test_allow_p5_representative_suspicion_without_judgment if {
-	d := data.hipaa.decision with input as _po_req("individual_access", "personal_representative", {"context": {"representative_abuse_suspected": true}})
+	d := data.hipaa.decision with input as _po_req(
+		"individual_access",
+		"personal_representative",
+		{"context": {"representative_abuse_suspected": true}},
+	)
 	d.allow == true
 }
 
 test_allow_p20_outside_counsel_with_baa if {
-	d := data.hipaa.decision with input as _po_req("legal_defense", "business_associate", {"recipient": {"id": "ba-outside-counsel"}})
+	d := data.hipaa.decision with input as _po_req(
+		"legal_defense",
+		"business_associate",
+		{"recipient": {"id": "ba-outside-counsel"}},
+	)
 	d.allow == true
 	{b.rule | some b in d.basis} == {"P4", "P20"}
 }
 
 test_allow_p20_outside_counsel_operations_baa if {
-	d := data.hipaa.decision with input as _po_req("legal_defense", "business_associate", {"recipient": {"id": "ba-care-analytics"}})
+	d := data.hipaa.decision with input as _po_req(
+		"legal_defense",
+		"business_associate",
+		{"recipient": {"id": "ba-care-analytics"}},
+	)
 	d.allow == true
 	[b.rule | some b in d.basis] == ["P20"]
 }

@@ -118,7 +118,12 @@ test_allow_c5_restriction_never_binds_164_512 if {
 
 test_deny_c5_restriction_binds_family_notification if {
 	d := data.hipaa.decision with input as _req(
-		{"requester": {"roles": ["nurse"]}, "purpose": "family_notification", "recipient": {"type": "family"}, "patient": {"objects": false}},
+		{
+			"requester": {"roles": ["nurse"]},
+			"purpose": "family_notification",
+			"recipient": {"type": "family"},
+			"patient": {"objects": false},
+		},
 		{"recipient_types": ["family"], "purposes": ["family_notification"], "categories": ["*"], "reason": "agreed"},
 	)
 	d.allow == false

@@ -72,7 +72,12 @@ test_deny_s4_recipient_not_verified if {
 
 # v1.2: the deny names the roles that may act for the purpose.
 test_deny_s2_names_the_roles_that_may_act if {
-	d := data.hipaa.decision with input as fx.request({"requester": {"roles": ["janitor"]}, "purpose": "abuse_report", "context": {"abuse_victim": "child"}, "recipient": {"type": "government_agency"}})
+	d := data.hipaa.decision with input as fx.request({
+		"requester": {"roles": ["janitor"]},
+		"purpose": "abuse_report",
+		"context": {"abuse_victim": "child"},
+		"recipient": {"type": "government_agency"},
+	})
 	d.reasons == [{
 		"code": "ROLE_NOT_PERMITTED", "rule": "S2", "citation": "45 CFR 164.308(a)(4), 164.514(d)(2)",
 		"message": concat("", [
