@@ -26,26 +26,16 @@ optional_enums := {
 	"/context/government_function": [["context", "government_function"], government_functions],
 }
 
-# The v1.2 context facts. The common case (none of the four enumerations given, and a purpose
-# that needs none) is four comparisons and one indexed rule lookup; otherwise each enumeration is
-# checked and so are the facts a purpose needs.
-_v12_context_well_formed if {
-	input.context.legal_process == null
-	input.context.law_enforcement_reason == null
-	input.context.abuse_victim == null
-	input.context.government_function == null
-	not _purpose_needs_a_fact
-} else if {
+# A request that gives one of the v1.2 enumerations (the fast path of validation.rego handles
+# the common case, none given, by four comparisons): each value is in its enumeration, and the
+# facts do not contradict each other.
+_v12_context_given if {
 	input.context.legal_process in _legal_processes_or_null
 	input.context.law_enforcement_reason in _law_enforcement_reasons_or_null
 	input.context.abuse_victim in _abuse_victims_or_null
 	input.context.government_function in _government_functions_or_null
 	not _inconsistent_context
 }
-
-_purpose_needs_a_fact if input.purpose == "abuse_report"
-
-_purpose_needs_a_fact if input.purpose == "specialized_government_function"
 
 _legal_processes_or_null := legal_processes | {null}
 
