@@ -52,7 +52,10 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_involved
-	_judgment_basis
+	not request.objection
+	_absent_or_incapacitated
+	not request.patient("agrees")
+	request.context("professional_judgment")
 }
 
 # METADATA
@@ -212,7 +215,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_involved
-	_not_asked
+	not request.objection
+	_present_with_capacity
+	not _agreement
 }
 
 # METADATA
@@ -229,8 +234,10 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     patient.objects false after being given the chance).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "family_notification" # indexed: OPA skips this rule otherwise
-	_family_request
-	_not_asked
+	input.recipient.type in notification_recipients
+	not request.objection
+	_present_with_capacity
+	not _agreement
 }
 
 # METADATA
@@ -253,7 +260,10 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "family_involvement" # indexed: OPA skips this rule otherwise
 	_involved
-	_judgment_missing
+	not request.objection
+	_absent_or_incapacitated
+	not request.patient("agrees")
+	not request.context("professional_judgment")
 }
 
 # METADATA
@@ -275,17 +285,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #       interest (context.professional_judgment), or obtain the patient's agreement (45 CFR 164.510(b)(3)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "family_notification" # indexed: OPA skips this rule otherwise
-	_family_request
-	_judgment_missing
-}
-
-_not_asked if {
-	not request.objection
-	_present_with_capacity
-	not _agreement
-}
-
-_judgment_missing if {
+	input.recipient.type in notification_recipients
 	not request.objection
 	_absent_or_incapacitated
 	not request.patient("agrees")
@@ -306,11 +306,6 @@ _involved if {
 	_family_request
 	input.recipient.involved_in_care == true
 }
-
-# Involvement matters for P6-P7; a notification (P24) needs none.
-_involved_or_notified if _involved
-
-_involved_or_notified if input.purpose == "family_notification"
 
 _living if not request.patient("deceased")
 
@@ -343,11 +338,10 @@ _agreement_basis if {
 	_agreement
 }
 
-# P7/P24: the living patient is absent or incapacitated, no agreement is on record, and a
-# professional judges the disclosure in the patient's best interest (164.510(b)(3)).
+# P24: the living patient is absent or incapacitated, no agreement is on record, and a
+# professional judges the notification in the patient's best interest (164.510(b)(3)).
 _judgment_basis if {
-	_family_request
-	_involved_or_notified
+	input.recipient.type in notification_recipients
 	not request.objection
 	_absent_or_incapacitated
 	not request.patient("agrees")

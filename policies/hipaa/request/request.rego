@@ -101,6 +101,6 @@ law_enforcement_reason := object.get(input, ["context", "law_enforcement_reason"
 
 # The patient's known objection: `objects` true, or `agrees` false (a refusal is an objection,
 # 45 CFR 164.510(b)(2)(ii)).
-objection if patient("objects")
+objection if input.patient.objects == true
 
 objection if input.patient.agrees == false
