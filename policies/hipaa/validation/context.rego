@@ -18,43 +18,28 @@ abuse_victims := {"child", "adult"}
 
 government_functions := {"correctional_institution", "national_security", "protective_services", "military"}
 
+# The v1.2 optional booleans, checked like `optional_booleans` (validation.rego).
+_v12_optional_booleans := {
+	"/patient/inmate": ["patient", "inmate"],
+	"/data/part2_received_under_tpo_consent": ["data", "part2_received_under_tpo_consent"],
+	"/context/administrative_request_conditions_met": ["context", "administrative_request_conditions_met"],
+	"/context/victim_agrees": ["context", "victim_agrees"],
+	"/context/law_enforcement_representations": ["context", "law_enforcement_representations"],
+	"/context/suspected_criminal_conduct": ["context", "suspected_criminal_conduct"],
+	"/context/emergency_response_interference": ["context", "emergency_response_interference"],
+	"/context/patient_directed": ["context", "patient_directed"],
+	"/context/representative_abuse_suspected": ["context", "representative_abuse_suspected"],
+	"/context/authorized_by_law": ["context", "authorized_by_law"],
+	"/context/report_required_by_law": ["context", "report_required_by_law"],
+	"/context/part2_court_order": ["context", "part2_court_order"],
+}
+
 # Optional enumerated fields: path, reference, allowed values (null means not given).
 optional_enums := {
 	"/context/legal_process": [["context", "legal_process"], legal_processes],
 	"/context/law_enforcement_reason": [["context", "law_enforcement_reason"], law_enforcement_reasons],
 	"/context/abuse_victim": [["context", "abuse_victim"], abuse_victims],
 	"/context/government_function": [["context", "government_function"], government_functions],
-}
-
-# The same checks for a request that gives a v1.2 enumeration: each value is checked, and so
-# are the facts a purpose needs (below). Written out twice rather than shared through a
-# helper rule, which would cost every decision a rule evaluation.
-_well_formed_facts if {
-	_v12_context_given
-	input.patient.state in states_or_null
-	input.requester.state in states_or_null
-	input.recipient.state in states_or_null
-	_age_or_null(input.patient.age)
-	{
-		true, false, input.patient.present, input.patient.incapacitated, input.patient.deceased,
-		input.patient.minor_consented_care, input.recipient.identity_verified, input.recipient.involved_in_care,
-		input.data.part2_program, input.context.professional_judgment, input.context.serious_imminent_threat,
-		input.context.originator, input.context.oversight_of_originator, input.context.supervised_training,
-		input.context.legal_action_by_patient, input.context.against_patient, input.context.court_order,
-		input.context.subpoena, input.context.satisfactory_assurances, input.context.underwriting,
-		input.patient.inmate, input.data.part2_received_under_tpo_consent,
-		input.context.administrative_request_conditions_met, input.context.victim_agrees,
-		input.context.law_enforcement_representations, input.context.suspected_criminal_conduct,
-		input.context.emergency_response_interference, input.context.patient_directed,
-		input.context.representative_abuse_suspected, input.context.authorized_by_law,
-		input.context.report_required_by_law, input.context.part2_court_order,
-	} == {true, false}
-	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
-	type_name(input.recipient.id) in {"string", "null"}
-	type_name(input.context.approval_id) in {"string", "null"}
-	type_name(input.context.data_use_agreement_id) in {"string", "null"}
-	type_name(input.context.irb_waiver_id) in {"string", "null"}
-	type_name(input.context.rationale) in {"string", "null"}
 }
 
 # A request that gives one of the v1.2 enumerations (the fast path of validation.rego handles
@@ -123,4 +108,9 @@ problems contains _problem(
 	"give legal_process or the v1 court_order/subpoena flag, not both",
 ) if {
 	_legal_process_twice
+}
+
+problems contains _problem(path, "a boolean is required") if {
+	some path, ref in _v12_optional_booleans
+	not is_boolean(object.get(input, ref, false))
 }
