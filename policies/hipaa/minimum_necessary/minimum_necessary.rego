@@ -44,13 +44,13 @@ _exempt(basis_codes) if basis_codes == {"PATIENT_AUTHORIZATION"}
 # "required by law" (164.103, 164.502(b)(2)(v)); other process and P26 are not.
 _exempt(_) if {
 	input.purpose == "judicial_proceeding"
-	request.legal_process in request.court_orders
+	request.court_ordered
 }
 
 _exempt(_) if {
 	input.purpose == "law_enforcement"
 	request.law_enforcement_reason in {null, "legal_process"}
-	request.legal_process in request.compulsory_process
+	request.compulsory_process
 }
 
 # The element view of the requester's roles for the purpose (role catalog; family and

@@ -351,7 +351,7 @@ _judgment_basis if {
 # P8: a present, capable patient's objection is honoured unless it would interfere with the
 # emergency response (164.510(b)(4)).
 _disaster_objection_honoured if {
+	request.objection # first: two indexed comparisons, false for most requests
 	_present_with_capacity
-	request.objection
 	not request.context("emergency_response_interference")
 }

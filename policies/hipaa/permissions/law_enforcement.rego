@@ -268,12 +268,12 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 
 _legal_process_reason if request.law_enforcement_reason in {null, "legal_process"}
 
-_court_ordered if request.legal_process in request.court_orders
+_court_ordered if request.court_ordered
 
-_grand_jury_or_administrative if request.legal_process == "grand_jury_subpoena"
+_grand_jury_or_administrative if input.context.legal_process == "grand_jury_subpoena"
 
 _grand_jury_or_administrative if {
-	request.legal_process == "administrative_request"
+	input.context.legal_process == "administrative_request"
 	request.context("administrative_request_conditions_met")
 }
 

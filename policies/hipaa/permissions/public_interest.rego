@@ -112,7 +112,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "judicial_proceeding"
 	_court_recipient
-	request.legal_process in request.court_orders
+	request.court_ordered
 }
 
 # METADATA
@@ -234,20 +234,11 @@ _adult_victim if input.context.abuse_victim == "adult"
 _court_recipient if input.recipient.type in {"court", "other"}
 
 # An order of the court, or other lawful process with satisfactory assurances (164.512(e)(1)).
-_judicial_authority if request.legal_process in request.court_orders
+_judicial_authority if request.court_ordered
 
 _judicial_authority if _assured_process
 
 _assured_process if {
-	request.legal_process in _other_process
+	request.other_process
 	request.context("satisfactory_assurances")
-}
-
-# Lawful process other than an order: "subpoena" is the v1 boolean (a subpoena of unknown issuer).
-_other_process := {
-	"grand_jury_subpoena",
-	"attorney_subpoena",
-	"discovery_request",
-	"administrative_request",
-	"subpoena",
 }

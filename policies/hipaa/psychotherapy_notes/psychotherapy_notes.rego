@@ -39,7 +39,7 @@ exception if input.purpose in {"hhs_compliance", "required_by_law", "coroner_med
 # administrative request does not compel by itself and is not an exception.
 exception if {
 	input.purpose in {"judicial_proceeding", "law_enforcement"}
-	request.legal_process in request.compulsory_process
+	request.compulsory_process
 }
 
 # Health oversight only "with respect to the oversight of the originator of the psychotherapy

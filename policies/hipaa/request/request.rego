@@ -71,30 +71,38 @@ _date(text) if is_number(time.parse_ns("2006-01-02", text))
 
 tpo := {"treatment", "payment", "health_care_operations"}
 
-# The legal process behind a proceeding or law-enforcement disclosure (decision API
-# `context.legal_process`). The v1 booleans map onto it: `court_order` true is a court order;
-# `subpoena` true without `legal_process` is a subpoena of unknown issuer ("subpoena"), enough for
-# P13 with assurances and not for P14. Undefined when the request names none.
-legal_process := input.context.legal_process if is_string(input.context.legal_process)
+# The legal process behind a proceeding or law-enforcement disclosure (docs/api.md
+# `context.legal_process`), as boolean facts with one indexed comparison per body. The v1 flags
+# map onto them: `court_order` true is a court order; `subpoena` true is a subpoena of unknown
+# issuer, enough for P13 with assurances and not for P14 (validation refuses a v1 flag set to true
+# beside `legal_process`).
 
-legal_process := "court_order" if {
-	not is_string(input.context.legal_process)
-	context("court_order")
-}
+# An order of the court: a court order, a court-ordered warrant, or a subpoena or summons signed
+# by a judicial officer (45 CFR 164.512(e)(1)(i), (f)(1)(ii)(A)).
+court_ordered if input.context.legal_process == "court_order"
 
-legal_process := "subpoena" if {
-	not is_string(input.context.legal_process)
-	not context("court_order")
-	context("subpoena")
-}
+court_ordered if input.context.legal_process == "court_ordered_warrant"
 
-# Orders of a court: a subpoena or summons signed by a judicial officer is one (45 CFR
-# 164.512(e)(1)(i), (f)(1)(ii)(A)).
-court_orders := {"court_order", "court_ordered_warrant", "judicial_subpoena"}
+court_ordered if input.context.legal_process == "judicial_subpoena"
+
+court_ordered if input.context.court_order == true
 
 # Process that compels the disclosure: "required by law" (45 CFR 164.103), so minimum necessary
 # does not apply (164.502(b)(2)(v)) and psychotherapy notes may follow it (164.508(a)(2)(ii)).
-compulsory_process := court_orders | {"grand_jury_subpoena"}
+compulsory_process if court_ordered
+
+compulsory_process if input.context.legal_process == "grand_jury_subpoena"
+
+# Lawful process that is not an order of the court (P13 needs satisfactory assurances with it).
+other_process if input.context.legal_process == "grand_jury_subpoena"
+
+other_process if input.context.legal_process == "attorney_subpoena"
+
+other_process if input.context.legal_process == "discovery_request"
+
+other_process if input.context.legal_process == "administrative_request"
+
+other_process if input.context.subpoena == true
 
 # Law-enforcement situations other than legal process (45 CFR 164.512(f)(2)-(6), rule P26).
 law_enforcement_reason := object.get(input, ["context", "law_enforcement_reason"], null)
