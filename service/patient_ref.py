@@ -10,9 +10,13 @@ DEVELOPMENT_KEY = "hipaa-gate-DEVELOPMENT-ONLY-patient-ref-key-do-not-use-in-pro
 
 
 def patient_ref(key: str | bytes, patient_id: str) -> str:
-    """Hex HMAC-SHA256 of ``patient_id`` under ``key``."""
+    """Hex HMAC-SHA256 of the normalized ``patient_id`` under ``key``.
+
+    Identifiers are case-insensitive (docs/api.md): the id is case-folded first, so ``P-1`` and
+    ``p-1`` are one patient with one pseudonym (one accounting).
+    """
     if isinstance(key, str):
         key = key.encode("utf-8")
     if not key:
         raise ValueError("patient_ref key must not be empty")
-    return hmac.new(key, patient_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, patient_id.lower().encode("utf-8"), hashlib.sha256).hexdigest()

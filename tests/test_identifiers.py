@@ -220,3 +220,13 @@ def test_registry_keys_stay_unique_when_case_folded():
         entries = json.loads((config / name / "data.json").read_text())
         keys = list(entries[key] if key else entries)
         assert len({k.lower() for k in keys}) == len(keys), name
+
+
+def test_one_patient_has_one_patient_ref_whatever_the_case_of_the_id():
+    """The accounting groups by patient_ref: case variants of one id must not split it."""
+    from service.patient_ref import patient_ref
+
+    key = "k" * 32
+    assert patient_ref(key, "P-Test-0001") == patient_ref(key, "p-test-0001")
+    assert patient_ref(key, "P-TEST-0001") == patient_ref(key, "p-test-0001")
+    assert patient_ref(key, "p-test-0002") != patient_ref(key, "p-test-0001")
