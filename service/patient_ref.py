@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 #: Used only with HIPAA_GATE_DEV_MODE=1. Anything logged under it is linkable by anyone.
 DEVELOPMENT_KEY = "hipaa-gate-DEVELOPMENT-ONLY-patient-ref-key-do-not-use-in-production"
@@ -20,3 +21,14 @@ def patient_ref(key: str | bytes, patient_id: str) -> str:
     if not key:
         raise ValueError("patient_ref key must not be empty")
     return hmac.new(key, patient_id.lower().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def replace_patient_id(text: str, patient_id: str, ref: str) -> str:
+    """``text`` with every occurrence of ``patient_id`` (any case) replaced by ``ref``.
+
+    Ids that embed the patient id (``portal:<id>``, a request id made from it) identify the
+    patient as much as the id itself.
+    """
+    if not patient_id or patient_id.lower() not in text.lower():
+        return text
+    return re.sub(re.escape(patient_id), lambda _m: ref, text, flags=re.IGNORECASE)

@@ -62,3 +62,98 @@ def test_an_unexpected_error_in_a_view_is_counted(app):
     assert r.get_json()["error"]["code"] == "internal_error"
     assert r.headers["X-Request-ID"]
     assert _count("test_boom", "error", "500") == before + 1
+
+
+# ---------------------------------------------------------------- defect 4: PHI in the log
+
+REF = patient_ref(DEVELOPMENT_KEY, SAMPLE_PATIENT_ID)
+
+
+def _decide_and_capture(client, capfd, body):
+    capfd.readouterr()
+    r = client.post(DECIDE, json=body)
+    out = capfd.readouterr()
+    return r, out.out + out.err
+
+
+def _assert_no_raw_patient_id(text: str) -> None:
+    assert SAMPLE_PATIENT_ID not in text
+    assert SAMPLE_PATIENT_ID.upper() not in text
+
+
+@pytest.mark.parametrize(
+    "request_id",
+    [SAMPLE_PATIENT_ID, f"portal:{SAMPLE_PATIENT_ID}", f"gw-{SAMPLE_PATIENT_ID.upper()}-7"],
+)
+def test_a_request_id_holding_the_patient_id_is_pseudonymized(
+    client, decision_log_path, capfd, request_id
+):
+    r, printed = _decide_and_capture(client, capfd, request_body(request_id=request_id))
+    assert r.status_code == 200
+    log_text = decision_log_path.read_text()
+    (record,) = read_log(decision_log_path)
+    for text in (log_text, printed, r.headers["X-Request-ID"], json.dumps(record)):
+        _assert_no_raw_patient_id(text)
+    assert REF in record["request_id"]
+    assert record["request_id"] == r.headers["X-Request-ID"] == r.get_json()["request_id"]
+
+
+@pytest.mark.parametrize("recipient_type", ["patient", "personal_representative"])
+def test_the_patients_own_name_and_address_never_reach_the_log(
+    client, decision_log_path, capfd, recipient_type
+):
+    name, address = "Pat Synthetic-Testperson", "1 Synthetic Test Way, Testville"
+    body = request_body(
+        purpose="individual_access",
+        recipient={
+            "type": recipient_type,
+            "id": f"portal:{SAMPLE_PATIENT_ID}",
+            "name": name,
+            "address": address,
+            "identity_verified": True,
+        },
+    )
+    r, printed = _decide_and_capture(client, capfd, body)
+    assert r.status_code == 200
+    log_text = decision_log_path.read_text()
+    for text in (log_text, printed):
+        _assert_no_raw_patient_id(text)
+        assert name not in text
+        assert address not in text
+    (record,) = read_log(decision_log_path)
+    assert record["recipient"]["name"] == "[redacted]"
+    assert record["input"]["recipient"]["address"] == "[redacted]"
+    assert record["recipient"]["id"] == f"portal:{REF}"
+
+
+def test_a_provider_recipients_name_is_still_logged(client, decision_log_path):
+    r = client.post(DECIDE, json=request_body())
+    assert r.status_code == 200
+    (record,) = read_log(decision_log_path)
+    assert record["recipient"]["name"] == "Test Cardiology"
+
+
+def test_ids_that_contain_the_patient_id_are_pseudonymized_in_every_field(
+    client, decision_log_path, capfd
+):
+    body = request_body()
+    body["requester"] = {**body["requester"], "user_id": f"portal-{SAMPLE_PATIENT_ID}"}
+    body["authorizations"] = [
+        {
+            "id": f"auth-{SAMPLE_PATIENT_ID.upper()}",
+            "type": "hipaa_authorization",
+            "signed": True,
+            "signed_on": "2026-01-10",
+            "recipients": [f"npi/{SAMPLE_PATIENT_ID}"],
+            "purposes": ["treatment"],
+            "categories": ["general"],
+        }
+    ]
+    body["context"] = {"approval_id": f"{SAMPLE_PATIENT_ID}:approval"}
+    r, printed = _decide_and_capture(client, capfd, body)
+    assert r.status_code == 200
+    for text in (decision_log_path.read_text(), printed):
+        _assert_no_raw_patient_id(text)
+    (record,) = read_log(decision_log_path)
+    assert record["requester"]["user_id"] == f"portal-{REF}"
+    assert record["input"]["context"]["approval_id"] == f"{REF}:approval"
