@@ -132,7 +132,17 @@ def decide() -> Response:
         record["accountable"] = False
         record["basis"] = record["obligations"] = record["elements_permitted"] = []
         record["reasons"] = [failure or DecisionLogUnavailable.code]
-        state.fallback_logger.info(EVENT, **record)
+        # If the record reached the file (only its fsync failed), the denial goes there too, as
+        # a later line with the same decision_id: the reader takes the failure (logfiles).
+        logged = False
+        if exc.written:
+            try:
+                state.decision_logger.info(EVENT, **record)  # the file, and stdout
+                logged = True
+            except DecisionLogError:
+                pass
+        if not logged:
+            state.fallback_logger.info(EVENT, **record)
         if failure is None:
             raise DecisionLogUnavailable() from None
     if failure is not None or decision is None:

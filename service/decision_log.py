@@ -32,7 +32,10 @@ FAILURE_WINDOW_SECONDS = 15.0
 
 
 class DecisionLogError(OSError):
-    """The decision log record could not be written."""
+    """The decision log record could not be written (``written``: it reached the file, but the
+    fsync that makes it durable failed)."""
+
+    written = False
 
 
 class DecisionLogFile:
@@ -108,7 +111,7 @@ class DecisionLogFile:
             try:
                 os.fsync(sync_fd)
             except OSError as exc:
-                self._failed(exc, locked=False)
+                self._failed(exc, locked=False, written=True)
             finally:
                 os.close(sync_fd)
         if self.failure_marker.exists():
@@ -120,7 +123,7 @@ class DecisionLogFile:
             except (OSError, ValueError, AttributeError):
                 self.stdout_failures += 1
 
-    def _failed(self, exc: OSError, *, locked: bool) -> NoReturn:
+    def _failed(self, exc: OSError, *, locked: bool, written: bool = False) -> NoReturn:
         """Drop the descriptor (reopened on the next write), mark the failure, raise."""
         if locked:
             self._close_locked()
@@ -129,7 +132,9 @@ class DecisionLogFile:
                 self._close_locked()
         with contextlib.suppress(OSError):
             self.failure_marker.touch()
-        raise DecisionLogError(exc.errno, f"decision log not writable: {exc.strerror}") from None
+        error = DecisionLogError(exc.errno, f"decision log not writable: {exc.strerror}")
+        error.written = written
+        raise error from None
 
     def check_writable(self) -> str | None:
         """``None`` when a record could be appended now, else the reason."""

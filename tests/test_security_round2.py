@@ -5,9 +5,7 @@ Each test reproduces a defect the red-team pass found (it failed before the fix)
 
 from __future__ import annotations
 
-import gzip
 import json
-from pathlib import Path
 
 import pytest
 from flask import g
@@ -157,3 +155,80 @@ def test_ids_that_contain_the_patient_id_are_pseudonymized_in_every_field(
     (record,) = read_log(decision_log_path)
     assert record["requester"]["user_id"] == f"portal-{REF}"
     assert record["input"]["context"]["approval_id"] == f"{REF}:approval"
+
+
+# ---------------------------------------------------------------- defect 5: answers never sent
+
+
+def test_an_fsync_failure_after_the_write_leaves_the_denial_last_in_the_file(
+    app, decision_log_path, monkeypatch
+):
+    """The allow line reached the file, its fsync failed, the client got a 503: the file must
+    say so (a later line, same decision_id, allow false), and the accounting must not list it."""
+    import errno
+
+    from service import accounting, decision_log
+    from service.logfiles import read_records
+
+    client = app.test_client()
+    assert client.post(DECIDE, json=request_body()).status_code == 200  # the file exists
+    calls = []
+
+    def fsync_fails_once(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 1:
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(decision_log.os, "fsync", fsync_fails_once)
+    body = request_body(
+        request_id="gw-fsync-1",
+        purpose="public_health",
+        recipient={"type": "public_health_authority", "id": "pha-1", "identity_verified": True},
+    )
+    r = client.post(DECIDE, json=body)
+    assert r.status_code == 503
+    assert r.get_json()["error"]["code"] == "decision_log_unavailable"
+    lines = [x for x in read_log(decision_log_path) if x["request_id"] == "gw-fsync-1"]
+    assert [x["allow"] for x in lines] == [True, False]
+    assert lines[0]["decision_id"] == lines[1]["decision_id"]
+    assert lines[1]["reasons"] == ["decision_log_unavailable"]
+    (record,) = [x for x in read_records([decision_log_path]) if x["request_id"] == "gw-fsync-1"]
+    assert record["allow"] is False
+    window = accounting.Window.default(
+        part2=False, since=None, until=None, today=accounting.dt.date.today()
+    )
+    assert (
+        accounting.from_logs(
+            [str(decision_log_path)], patient_ref=record["patient_ref"], window=window
+        )
+        == []
+    )
+
+
+def _line(decision_id: str, allow: bool) -> str:
+    return json.dumps(
+        {
+            "timestamp": "2026-11-01T10:00:00Z",
+            "event": "disclosure_decision",
+            "decision_id": decision_id,
+            "allow": allow,
+            "reasons": [] if allow else ["decision_log_unavailable"],
+        }
+    )
+
+
+@pytest.mark.parametrize("order", ["allow_first", "denial_first"])
+def test_a_decision_id_seen_twice_reads_as_its_failure_in_any_file_order(tmp_path, order):
+    from service.logfiles import ReadStats, read_records
+
+    a = tmp_path / "a.jsonl"
+    b = tmp_path / "b.jsonl"
+    a.write_text(_line("d-1", True) + "\n" + _line("d-2", True) + "\n")
+    b.write_text(_line("d-1", False) + "\n" + _line("d-2", True) + "\n")
+    paths = [a, b] if order == "allow_first" else [b, a]
+    stats = ReadStats()
+    records = {r["decision_id"]: r for r in read_records(paths, stats=stats)}
+    assert records["d-1"]["allow"] is False
+    assert records["d-2"]["allow"] is True
+    assert stats.records == 2
+    assert stats.duplicates == 2
