@@ -92,7 +92,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TRUSTED_HOSTS=None,
     )
     app.json = JsonProvider(app)
-    sink = DecisionLogFile(cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always")
+    sink = DecisionLogFile(
+        cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always", runtime_dir=cfg["RUNTIME_DIR"]
+    )
     state = AppState(
         config=cfg,
         opa=OpaClient(

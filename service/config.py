@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "WORKERS": 2,
     "THREADS": 4,
     "POLICY_DIR": None,
+    # Private directory (0700) for files the workers share; default $XDG_RUNTIME_DIR/hipaa-gate
+    # or <tmp>/hipaa-gate-<uid> (service.runtime_dir).
+    "RUNTIME_DIR": None,
     # Read by gunicorn's configuration (service/gunicorn_config.py); checked here so that a bad
     # value stops `hipaa-gate serve` before anything starts, naming the variable.
     "KEEPALIVE": 75,

@@ -13,7 +13,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ import structlog
 from service import jsonio
 from service.logs import StdoutLineLogger, as_line, write_stdout
 from service.patient_ref import replace_patient_id
+from service.runtime_dir import private_runtime_dir
 
 EVENT = "disclosure_decision"
 REDACTED = "[redacted]"
@@ -41,7 +41,14 @@ class DecisionLogError(OSError):
 class DecisionLogFile:
     """structlog logger writing rendered lines to the decision log file and stdout."""
 
-    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True, stdout: bool = True):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fsync: bool = True,
+        stdout: bool = True,
+        runtime_dir: str | os.PathLike[str] | None = None,
+    ):
         self.path = Path(path)
         self.fsync = fsync
         self.stdout = stdout
@@ -49,9 +56,11 @@ class DecisionLogFile:
         self._fd: int | None = None
         self._lock = threading.Lock()
         # Shared by every worker writing this path: some failures (a full disk) can only be seen
-        # by writing, so the last failure is remembered in a marker file that readiness reads.
+        # by writing, so the last failure is remembered in a marker file that readiness reads,
+        # in a directory only this user can write (service.runtime_dir).
         key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
-        self.failure_marker = Path(tempfile.gettempdir()) / f"hipaa-gate-log-failed-{key}"
+        marker_dir = private_runtime_dir(runtime_dir)
+        self.failure_marker = marker_dir / f"log-failed-{key}"
 
     # structlog calls the method named after the log level with the rendered line.
     def msg(self, line: str | bytes) -> None:

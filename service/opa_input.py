@@ -8,6 +8,7 @@ the schema does not know dropped, plus the server-side facts ``now`` and ``reque
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import logging
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator, validators
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
 from service.errors import RequestValidationError, pointer
@@ -97,11 +98,29 @@ def _validator(name: str) -> Draft202012Validator:
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
     flat = inline_refs(schema, schema)
-    return _StrictValidator(flat, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return _StrictValidator(flat, format_checker=FORMATS)
+
+
+#: The dates the policy engine can represent: OPA's time built-ins work in nanoseconds since
+#: 1970 in a signed 64-bit integer (1677-09-21 to 2262-04-11); a date outside would make the
+#: policy deny with INVALID_INPUT instead of the request being refused. Whole years inside.
+DATE_RANGE = (dt.date(1678, 1, 1), dt.date(2261, 12, 31))
+
+#: The draft 2020-12 format checks, with ``date`` limited to ``DATE_RANGE``.
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _date_in_range(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not Draft202012Validator.FORMAT_CHECKER.conforms(value, "date"):
+        return False
+    return DATE_RANGE[0] <= dt.date.fromisoformat(value) <= DATE_RANGE[1]
 
 
 def _conforms_to_date(value: Any) -> bool:
-    return Draft202012Validator.FORMAT_CHECKER.conforms(value, "date")
+    return FORMATS.conforms(value, "date")
 
 
 @cache
@@ -188,7 +207,10 @@ def _describe(error: ValidationError) -> str:
         kinds = value if isinstance(value, list) else [value]
         return "must be of type " + " or ".join(kinds)
     if validator == "format":
-        return {"date": "must be a date (YYYY-MM-DD)"}.get(value, f"must be a valid {value}")
+        if value == "date":
+            low, high = DATE_RANGE
+            return f"must be a date (YYYY-MM-DD) from {low} to {high}"
+        return f"must be a valid {value}"
     if validator == "pattern":
         return "contains characters that are not allowed"
     if validator == "minItems":

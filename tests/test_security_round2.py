@@ -5,6 +5,7 @@ Each test reproduces a defect the red-team pass found (it failed before the fix)
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -232,3 +233,104 @@ def test_a_decision_id_seen_twice_reads_as_its_failure_in_any_file_order(tmp_pat
     assert records["d-2"]["allow"] is True
     assert stats.records == 2
     assert stats.duplicates == 2
+
+
+# ---------------------------------------------------------------- defect 6: smaller ones
+
+
+def test_a_content_encoded_body_is_a_415(client, decision_log_path):
+    raw = json.dumps(request_body()).encode()
+    for coding, data in (("gzip", gzip.compress(raw)), ("deflate", raw), ("br", raw)):
+        r = client.post(
+            DECIDE,
+            data=data,
+            headers={"Content-Type": "application/json", "Content-Encoding": coding},
+        )
+        assert r.status_code == 415, coding
+        error = r.get_json()["error"]
+        assert error["code"] == "unsupported_media_type"
+        assert "Content-Encoding" in error["message"]
+    assert read_log(decision_log_path) == []
+    r = client.post(
+        DECIDE,
+        data=raw,
+        headers={"Content-Type": "application/json", "Content-Encoding": "identity"},
+    )
+    assert r.status_code == 200
+
+
+def test_the_readiness_failure_marker_lives_in_a_private_directory(app):
+    import os
+    import stat
+
+    marker = app.extensions["hipaa_gate"].log_sink.failure_marker
+    info = os.lstat(marker.parent)
+    assert stat.S_ISDIR(info.st_mode)
+    assert info.st_uid == os.geteuid()
+    assert stat.S_IMODE(info.st_mode) & 0o077 == 0
+
+
+def test_a_runtime_directory_others_can_write_is_refused(tmp_path):
+    import os
+
+    from service.runtime_dir import RuntimeDirError, private_runtime_dir
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(RuntimeDirError):
+        private_runtime_dir(shared)
+    if os.geteuid() == 0:  # another owner can only be set up as root
+        foreign = tmp_path / "foreign"
+        foreign.mkdir(mode=0o700)
+        os.chown(foreign, 65534, 65534)
+        with pytest.raises(RuntimeDirError):
+            private_runtime_dir(foreign)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path)
+    with pytest.raises(RuntimeDirError):
+        private_runtime_dir(link)
+    fresh = private_runtime_dir(tmp_path / "fresh")
+    assert fresh.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("expires_on", "2262-04-12"), ("expires_on", "9999-12-31"), ("signed_on", "1600-01-01")],
+)
+def test_a_date_the_policy_engine_cannot_represent_is_a_400(
+    client, decision_log_path, field, value
+):
+    auth = {
+        "id": "auth-far-1",
+        "type": "hipaa_authorization",
+        "signed": True,
+        "signed_on": "2026-01-10",
+        "expires_on": "2027-01-10",
+        "recipient_types": ["provider"],
+        "purposes": ["treatment"],
+        "categories": ["general"],
+    }
+    auth[field] = value
+    r = client.post(DECIDE, json=request_body(authorizations=[auth]))
+    assert r.status_code == 400
+    error = r.get_json()["error"]
+    assert error["code"] == "invalid_request"
+    assert f"/authorizations/0/{field}" in [d["path"] for d in error["details"]]
+    assert read_log(decision_log_path) == []
+
+
+def test_the_last_representable_dates_are_decided(client):
+    auth = {
+        "id": "auth-far-2",
+        "type": "hipaa_authorization",
+        "signed": True,
+        "signed_on": "1678-01-01",
+        "expires_on": "2261-12-31",
+        "recipient_types": ["provider"],
+        "purposes": ["treatment"],
+        "categories": ["general"],
+    }
+    r = client.post(DECIDE, json=request_body(authorizations=[auth]))
+    assert r.status_code == 200
+    assert "INVALID_INPUT" not in [x["code"] for x in r.get_json()["reasons"]]
