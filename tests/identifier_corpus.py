@@ -59,6 +59,8 @@ HOSTILE_VARIANTS: tuple[tuple[str, Any], ...] = (
     ("backslash", lambda s: s + "\\"),
 )
 
+HOSTILE_VARIANTS_BY_NAME = dict(HOSTILE_VARIANTS)
+
 #: Valid syntax, read as the same id (case-insensitive comparison).
 SAME_ID_VARIANTS: tuple[tuple[str, Any], ...] = (
     ("upper case", str.upper),
