@@ -41,10 +41,6 @@ deny contains lib.deny(rego.metadata.chain(), {}) if not role_permitted
 #   message: The requester's access has been revoked.
 deny contains lib.deny(rego.metadata.chain(), {}) if lib.id_key(input.requester.user_id) in revoked_users
 
-# The revoked-access list (policy data) by normalized user id: a user id in another case is the
-# same user (identifiers are case-insensitive; hipaa.lib.id_key).
-revoked_users := {lib.id_key(id) | some id, _ in data.config.revoked_access.users}
-
 # METADATA
 # title: S4 Recipient identity verified
 # description: A recipient outside the workforce whose identity and authority were not verified.
@@ -66,3 +62,7 @@ role_permitted if {
 	some role in input.requester.roles
 	data.config.roles.roles[role].purposes[input.purpose]
 }
+
+# The revoked-access list (policy data) by normalized user id: a user id in another case is the
+# same user (identifiers are case-insensitive; hipaa.lib.id_key).
+revoked_users contains lib.id_key(id) if some id, _ in data.config.revoked_access.users

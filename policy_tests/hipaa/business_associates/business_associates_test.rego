@@ -167,7 +167,10 @@ test_allow_p4_registry_id_in_another_case if {
 
 test_deny_p4_registry_entry_in_another_case_still_applies if {
 	d := data.hipaa.decision with input as _req(_ops("ba-care-analytics"))
-		with data.config.business_associates as {"BA-CARE-ANALYTICS": {"kind": "business_associate", "baa": {"status": "terminated"}}}
+		with data.config.business_associates as {"BA-CARE-ANALYTICS": {
+			"kind": "business_associate",
+			"baa": {"status": "terminated"},
+		}}
 	d.allow == false
 	"BAA_REQUIRED" in fx.codes(d)
 }

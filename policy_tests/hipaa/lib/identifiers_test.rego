@@ -1,4 +1,4 @@
-package hipaa.lib.identifiers_test
+package hipaa.lib_test
 
 import data.hipaa.fixtures_test as fx
 import data.hipaa.lib
@@ -45,12 +45,19 @@ identifier_fields := {
 	"/context/irb_waiver_id": ["context", "irb_waiver_id"],
 }
 
-_patched(ref, value) := json.patch(fx.base, [{"op": "add", "path": concat("/", ["", ref[0]]), "value": value}]) if count(ref) == 1
+_patched(ref, value) := json.patch(
+	fx.base,
+	[{"op": "add", "path": concat("/", ["", ref[0]]), "value": value}],
+) if {
+	count(ref) == 1
+}
 
 _patched(ref, value) := json.patch(fx.base, [
 	{"op": "add", "path": concat("/", ["", ref[0]]), "value": object.get(fx.base, ref[0], {})},
 	{"op": "add", "path": concat("/", ["", ref[0], ref[1]]), "value": value},
-]) if count(ref) == 2
+]) if {
+	count(ref) == 2
+}
 
 test_deny_hostile_identifier_in_every_field if {
 	every path, ref in identifier_fields {
@@ -75,7 +82,8 @@ test_deny_hostile_identifier_in_authorizations if {
 		problems := validation.problems with input as object.union(fx.base, {"authorizations": [case.auth]})
 		case.path in {p.path | some p in problems}
 	}
-	count(validation.problems) == 0 with input as object.union(fx.base, {"authorizations": [object.union(auth, {"recipients": ["*"]})]})
+	wildcard := object.union(auth, {"recipients": ["*"]})
+	count(validation.problems) == 0 with input as object.union(fx.base, {"authorizations": [wildcard]})
 }
 
 test_allow_empty_optional_identifier_reads_as_none if {
