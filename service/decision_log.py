@@ -233,7 +233,7 @@ def loggable_input(opa_input: dict[str, Any], patient_ref: str) -> dict[str, Any
 
 
 #: Recipient types that are the patient or act as the patient: their name and address are the
-#: patient's own (and such disclosures are outside the accounting, 45 CFR 164.528(a)(1)(i)).
+#: patient's own (and such disclosures are outside the accounting, 45 CFR 164.528(a)(1)(ii)).
 PATIENT_RECIPIENTS = frozenset({"patient", "personal_representative"})
 
 #: Identifier and free-text fields that may embed the patient id (``portal:<id>``): the id is
