@@ -33,7 +33,7 @@ import structlog
 from gunicorn.http.errors import ParseException
 from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
-from service import jsonio
+from service import jsonio, metrics
 from service.config import DEFAULTS
 from service.errors import MalformedBody, RequestTimeout
 
@@ -106,6 +106,11 @@ def error_response(page: bytes, exc: BaseException | None) -> bytes:
     return head.encode("latin-1") + body
 
 
+def _count_refused(answer: bytes) -> None:
+    """Count an answer the app never saw in ``/metrics`` (endpoint ``refused``)."""
+    metrics.count_request("refused", "error", int(answer.split(b" ", 2)[1]))
+
+
 class _JsonErrorPage:
     """The client socket as gunicorn's error-page writer sees it: what it sends is replaced."""
 
@@ -114,7 +119,9 @@ class _JsonErrorPage:
         self._exc = exc
 
     def sendall(self, data: bytes) -> None:
-        self._sock.sendall(error_response(bytes(data), self._exc))
+        answer = error_response(bytes(data), self._exc)
+        _count_refused(answer)
+        self._sock.sendall(answer)
 
     def __getattr__(self, name: str) -> Any:  # gettimeout, setblocking, ... as the socket's
         return getattr(self._sock, name)
@@ -249,8 +256,10 @@ class JsonErrorThreadWorker(ThreadWorker):
         structlog.contextvars.clear_contextvars()
         if isinstance(exc, RequestTimeout):
             self.log.warning("Request head not received in time; connection closed.")
+            answer = error_response(b"HTTP/1.1 408 Request Timeout\r\n", exc)
+            _count_refused(answer)
             try:
-                client.sendall(error_response(b"HTTP/1.1 408 Request Timeout\r\n", exc))
+                client.sendall(answer)
             except OSError:
                 self.log.debug("Failed to send the 408 answer.")
             return

@@ -92,6 +92,18 @@ def _head(port: int, extra: str = "", length: int | None = None) -> bytes:
     ).encode()
 
 
+def _refused_count(stack: harness.Stack, code: str) -> float:
+    import requests
+
+    text = requests.get(stack.url + "/metrics", timeout=ANSWER_WITHIN).text
+    total = 0.0
+    for line in text.splitlines():
+        labels = ('endpoint="refused"', f'code="{code}"')
+        if line.startswith("hipaa_gate_requests_total{") and all(x in line for x in labels):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def _check_timeout_answer(sock: socket.socket) -> None:
     status, headers, body = _response(sock)
     assert status == 408, (status, body)
@@ -112,6 +124,7 @@ def _decide_answered(stack: harness.Stack) -> harness.Outcome:
 
 def test_slowloris_half_heads_do_not_starve_decisions(slow):
     port = slow.shim.port
+    refused = _refused_count(slow, "408")
     socks = [_connect(port) for _ in range(8)]
     try:
         for s in socks:
@@ -123,6 +136,8 @@ def test_slowloris_half_heads_do_not_starve_decisions(slow):
     finally:
         for s in socks:
             s.close()
+    # Answers the app never saw are counted too (one worker: its counters are the endpoint's).
+    assert _refused_count(slow, "408") == refused + len(socks)
 
 
 def test_a_head_dripped_byte_by_byte_is_cut_off_at_the_head_timeout(slow):
@@ -168,6 +183,10 @@ def test_half_open_connections_hold_no_thread_and_are_closed(slow):
     try:
         _decide_answered(slow)
         _decide_answered(slow)
+        # Closed by the server after the head timeout, not kept for the keep-alive time (75 s).
+        for s in socks:
+            s.settimeout(HEAD_TIMEOUT + 10)
+            assert _closed(s)
     finally:
         for s in socks:
             s.close()
