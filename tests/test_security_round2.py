@@ -334,3 +334,11 @@ def test_the_last_representable_dates_are_decided(client):
     r = client.post(DECIDE, json=request_body(authorizations=[auth]))
     assert r.status_code == 200
     assert "INVALID_INPUT" not in [x["code"] for x in r.get_json()["reasons"]]
+
+
+def test_a_breach_discovery_date_the_policy_engine_cannot_represent_is_a_400(client):
+    r = client.post(
+        "/v1/breach-notifications/plan", json={"discovered_on": "2262-05-01", "affected": {"CA": 3}}
+    )
+    assert r.status_code == 400
+    assert "/discovered_on" in [d["path"] for d in r.get_json()["error"]["details"]]
