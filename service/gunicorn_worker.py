@@ -146,6 +146,7 @@ class ClientSocket:
         self._sock = sock
         self._send_timeout = send_timeout
         self._armed: float | None = None
+        self._closing = False
         self.deadline: float | None = None
         self.request: Any = None
 
@@ -158,7 +159,21 @@ class ClientSocket:
     def extend(self, seconds: float, request: Any) -> None:
         self._armed, self.deadline, self.request = None, time.monotonic() + seconds, request
 
+    def shutdown(self, how: int) -> None:
+        self._sock.shutdown(how)
+        if how == socket.SHUT_WR:
+            self._closing = True
+
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if self._closing:
+            # gunicorn's graceful close (FIN sent, then wait up to 2 s for the peer's) runs on the
+            # worker's main loop: a peer that never closes would stall every connection of the
+            # worker. What has already arrived is read (so closing sends no RST over it); no wait.
+            self._sock.setblocking(False)
+            try:
+                return self._sock.recv(bufsize, flags)
+            except BlockingIOError:
+                return b""
         if self._armed is not None:
             self.deadline, self._armed = time.monotonic() + self._armed, None
         if self.deadline is None:

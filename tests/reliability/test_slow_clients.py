@@ -216,3 +216,23 @@ def test_a_truncated_chunked_body_is_a_408(slow):
     finally:
         s.close()
     _decide_answered(slow)
+
+
+def test_clients_that_never_close_after_an_answer_do_not_stall_the_worker(slow):
+    """gunicorn lingers up to 2 s for the peer's FIN when it closes a connection, on the worker's
+    main loop: 20 clients that ask for `Connection: close` (no token needed) and then neither
+    read nor close stalled every request of the worker for 40 s."""
+    port = slow.shim.port
+    socks = [_connect(port) for _ in range(20)]
+    try:
+        for s in socks:
+            head = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+            s.sendall(head.encode())
+        time.sleep(0.5)
+        _decide_answered(slow)
+        for s in socks:
+            status, _headers, _body = _response(s)
+            assert status == 200
+    finally:
+        for s in socks:
+            s.close()
