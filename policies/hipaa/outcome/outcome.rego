@@ -9,6 +9,7 @@
 package hipaa.outcome
 
 import data.hipaa.accounting
+import data.hipaa.authorizations
 import data.hipaa.break_glass
 import data.hipaa.bulk
 import data.hipaa.business_associates
@@ -97,7 +98,7 @@ _basis_codes contains b.code if some b in _bases
 
 _bases := {p.basis | some p in _permits} | state.bases
 
-_reasons := _own_reasons | break_glass.explain(_own_reasons)
+_reasons := (_own_reasons | break_glass.explain(_own_reasons)) | authorizations.incomplete_reasons(_own_reasons)
 
 _own_reasons := {d.reason | some d in _denies} | state.reasons
 

@@ -1,0 +1,220 @@
+# METADATA
+# title: Authorization form requirements
+# description: |
+#   What a valid HIPAA authorization (45 CFR 164.508), psychotherapy-notes authorization
+#   (164.508(b)(3)(ii)) or 42 CFR Part 2 consent (2.31, 2.32) must contain for given states,
+#   categories, purpose, recipient type and document type, each item with its citation: the
+#   policy data data.config.authorization_forms (federal items and the states' form
+#   requirements) and the state law matrix's redisclosure statements. Served as
+#   data.hipaa.authorization_forms.requirements (POST /v1/authorizations/requirements) and
+#   used by hipaa.authorizations to check an authorization's `elements_present`.
+package hipaa.authorization_forms
+
+import data.hipaa.part2
+import data.hipaa.validation
+
+# Wording kept once in the policy, referred to by `text_ref` in the data.
+_texts := {"part2_notice": part2.notice_text, "part2_enclosure": part2.enclosure}
+
+_states contains state if {
+	some state in validation.states_or_null
+	state != null
+}
+
+# --- the document -----------------------------------------------------------------------------
+
+# METADATA
+# title: requirements
+# description: |
+#   {"errors": [{path, message}]} for a malformed or unknown value (the shim answers 400), else
+#   the request echoed with `requirements` (federal items first, then each state's, then the
+#   notices), `warnings` and the states without recorded form requirements.
+requirements := {"errors": errors} if count(errors) > 0
+
+else := {
+	"type": input.type,
+	"states": _requested_states,
+	"categories": _requested_categories,
+	"purpose": input.purpose,
+	"recipient_type": input.recipient_type,
+	"requirements": items(_requested_states, _requested_categories, input.purpose, input.recipient_type, input.type),
+	"warnings": warnings(_requested_categories, input.type),
+	"states_without_form_requirements": sort([s |
+		some s in _requested_states
+		not data.config.authorization_forms.states[s]
+		count(_state_notices(s, _with_parents(_requested_categories))) == 0
+	]),
+}
+
+_requested_states := sort({s | some s in input.states})
+
+_requested_categories := sort({c | some c in input.categories})
+
+# --- errors (naming the field and the value) ----------------------------------------------------
+
+# METADATA
+# title: errors
+# description: Every malformed or unknown value of the request, ordered by JSON pointer.
+errors := [_error(pair[0], pair[1]) | some pair in sort([[e.path, e.message] | some e in _errors])]
+
+_errors contains _error("/states", "a list of state codes is required") if not is_array(input.states)
+
+_errors contains _error(sprintf("/states/%d", [i]), sprintf("unknown state: %v", [s])) if {
+	some i, s in input.states
+	not s in _states
+}
+
+_errors contains _error("/categories", "a non-empty list of categories is required") if not _non_empty(input.categories)
+
+_errors contains _error(sprintf("/categories/%d", [i]), sprintf("unknown category: %v", [c])) if {
+	some i, c in input.categories
+	not c in validation.categories
+}
+
+_errors contains _error("/purpose", sprintf("unknown purpose: %v", [_given("purpose")])) if {
+	not _given("purpose") in validation.purposes
+}
+
+_errors contains _error("/recipient_type", sprintf("unknown recipient type: %v", [_given("recipient_type")])) if {
+	not _given("recipient_type") in validation.recipient_types
+}
+
+_errors contains _error("/type", sprintf("unknown document type: %v", [_given("type")])) if {
+	not _given("type") in validation.authorization_types
+}
+
+_error(path, message) := {"path": path, "message": message}
+
+_given(name) := object.get(input, name, null)
+
+_non_empty(list) if {
+	is_array(list)
+	count(list) > 0
+}
+
+# --- the items ----------------------------------------------------------------------------------
+
+# METADATA
+# title: items
+# description: |
+#   The requirements for these states (list), categories (list), purpose, recipient type and
+#   document type, in form order: federal items, each state's items and redisclosure statements
+#   (states in alphabetical order), each with `source` ("federal" or the state code).
+items(states, categories, purpose, recipient_type, type) := array.concat(
+	[_federal(item) |
+		some item in data.config.authorization_forms.federal
+		_applies(item, categories, purpose, recipient_type, type)
+	],
+	[item |
+		some state in sort(states)
+		some item in _state_items(state, _with_parents(categories), purpose, recipient_type, type)
+	],
+)
+
+# The requested categories and the broader categories whose state rules cover them.
+_with_parents(categories) := {c | some c in categories} | {parent |
+	some c in categories
+	some parent in object.get(data.config.authorization_forms.category_parents, c, [])
+}
+
+_federal(item) := object.union(object.remove(item, ["applies", "text_ref", "sources", "notes"]), _federal_extra(item))
+
+_federal_extra(item) := {"source": "federal", "text": _texts[item.text_ref]} if item.text_ref
+
+else := {"source": "federal"}
+
+_state_items(state, categories, purpose, recipient_type, type) := array.concat(
+	[object.union(object.remove(item, ["applies", "sources", "notes"]), {"source": state}) |
+		some item in object.get(data.config.authorization_forms.states, state, [])
+		_applies(item, categories, purpose, recipient_type, type)
+	],
+	_state_notices(state, categories),
+)
+
+# The state law matrix's redisclosure statement for each requested category that has one.
+_state_notices(state, categories) := [{
+	"id": sprintf("%s_%s_REDISCLOSURE_NOTICE", [state, upper(category)]),
+	"kind": "notice",
+	"label": "Redisclosure statement that must accompany each disclosure",
+	"text": entry.redisclosure_notice,
+	"citation": entry.citation,
+	"confidence": entry.confidence,
+	"source": state,
+} |
+	some category in sort(categories)
+	entry := data.config.state_laws[state].categories[category]
+	is_string(entry.redisclosure_notice)
+]
+
+# Every list in `applies` holds the request's value (categories: any requested one).
+_applies(item, categories, purpose, recipient_type, type) if {
+	applies := object.get(item, "applies", {})
+	type in object.get(applies, "document_types", [type])
+	purpose in object.get(applies, "purposes", [purpose])
+	recipient_type in object.get(applies, "recipient_types", [recipient_type])
+	_category_applies(applies, categories)
+}
+
+_category_applies(applies, _) if not applies.categories
+
+_category_applies(applies, categories) if {
+	some category in categories
+	category in applies.categories
+}
+
+# METADATA
+# title: required_ids
+# description: |
+#   The ids an authorization of `type` must list in `elements_present`: the elements, statements
+#   and format requirements that apply (not the notices, which go with each disclosure, nor the
+#   items required only in a stated case).
+required_ids(states, categories, purpose, recipient_type, type) := {item.id |
+	some item in items(states, categories, purpose, recipient_type, type)
+	item.kind != "notice"
+	not item.condition
+}
+
+# --- warnings -----------------------------------------------------------------------------------
+
+_part2_types := {"part2_consent", "part2_tpo_consent", "sud_counseling_notes_consent", "part2_proceedings_consent"}
+
+# METADATA
+# title: warnings
+# description: Document types that cannot serve the requested categories.
+warnings(categories, type) := sort([w |
+	some w in ((_sud_warning(categories, type) | _notes_warning(categories, type)) | _notes_only_warning(categories, type))
+])
+
+_sud_warning(categories, type) := {{
+	"code": "HIPAA_AUTHORIZATION_IS_NOT_A_PART2_CONSENT",
+	"citation": "42 CFR 2.31, 2.32",
+	"message": concat(" ", [
+		"Records of a 42 CFR Part 2 program need a Part 2 consent (type part2_consent or part2_tpo_consent);",
+		"a HIPAA authorization is not one.",
+	]),
+}} if {
+	"substance_use_disorder" in categories
+	not type in _part2_types
+} else := set()
+
+_notes_warning(categories, type) := {{
+	"code": "PSYCHOTHERAPY_NOTES_NEED_THEIR_OWN_AUTHORIZATION",
+	"citation": "45 CFR 164.508(a)(2), (b)(3)(ii)",
+	"message": concat(" ", [
+		"Psychotherapy notes need a psychotherapy_notes_authorization,",
+		"not combined with an authorization for other information.",
+	]),
+}} if {
+	"psychotherapy_notes" in categories
+	type != "psychotherapy_notes_authorization"
+} else := set()
+
+_notes_only_warning(categories, type) := {{
+	"code": "PSYCHOTHERAPY_NOTES_AUTHORIZATION_COVERS_ONLY_THEM",
+	"citation": "45 CFR 164.508(b)(3)(ii)",
+	"message": "A psychotherapy_notes_authorization may name only psychotherapy notes.",
+}} if {
+	type == "psychotherapy_notes_authorization"
+	some category in categories
+	category != "psychotherapy_notes"
+} else := set()
