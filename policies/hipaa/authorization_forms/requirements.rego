@@ -28,7 +28,7 @@ _states contains state if {
 # description: |
 #   {"errors": [{path, message}]} for a malformed or unknown value (the shim answers 400), else
 #   the request echoed with `requirements` (federal items first, then each state's, then the
-#   notices), `warnings` and the states without recorded form requirements.
+#   notices), `warnings` and the requested states that add no requirement to this document.
 requirements := {"errors": errors} if count(errors) > 0
 
 else := {
@@ -39,11 +39,10 @@ else := {
 	"recipient_type": input.recipient_type,
 	"requirements": items(_requested_states, _requested_categories, input.purpose, input.recipient_type, input.type),
 	"warnings": warnings(_requested_categories, input.type),
-	"states_without_form_requirements": sort([s |
+	"states_without_form_requirements": [s |
 		some s in _requested_states
-		not data.config.authorization_forms.states[s]
-		count(_state_notices(s, _with_parents(_requested_categories))) == 0
-	]),
+		count(_state_items(s, _with_parents(_requested_categories), input.purpose, input.recipient_type, input.type)) == 0
+	],
 }
 
 _requested_states := sort({s | some s in input.states})

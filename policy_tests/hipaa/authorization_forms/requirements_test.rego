@@ -248,3 +248,9 @@ test_allow_elements_present_incomplete_not_needed_for_treatment if {
 	)]})
 	d.allow == true
 }
+
+test_deny_elements_present_not_a_list_is_invalid_input if {
+	d := data.hipaa.decision with input as _marketing({"elements_present": "HIPAA_INFORMATION"})
+	[r.code | some r in d.reasons] == ["INVALID_INPUT"]
+	d.reasons[0].details == [{"path": "/authorizations/0/elements_present", "message": "a list of element ids is required"}]
+}
