@@ -10,11 +10,16 @@
 #   used by hipaa.authorizations to check an authorization's `elements_present`.
 package hipaa.authorization_forms
 
+import data.hipaa.authorization_forms.items
 import data.hipaa.part2
 import data.hipaa.validation
 
 # Wording kept once in the policy, referred to by `text_ref` in the data.
 _texts := {"part2_notice": part2.notice_text, "part2_enclosure": part2.enclosure}
+
+_with_text(item) := object.union(object.remove(item, ["text_ref"]), {"text": _texts[item.text_ref]}) if item.text_ref
+
+else := item
 
 _states contains state if {
 	some state in validation.states_or_null
@@ -37,17 +42,25 @@ else := {
 	"categories": _requested_categories,
 	"purpose": input.purpose,
 	"recipient_type": input.recipient_type,
-	"requirements": items(_requested_states, _requested_categories, input.purpose, input.recipient_type, input.type),
+	"requirements": [_with_text(item) |
+		some item in _applicable
+	],
 	"warnings": warnings(_requested_categories, input.type),
 	"states_without_form_requirements": [s |
 		some s in _requested_states
-		count(_state_items(s, _with_parents(_requested_categories), input.purpose, input.recipient_type, input.type)) == 0
+		count(items.state_items(s, _parent_categories, input.purpose, input.recipient_type, input.type)) == 0
 	],
 }
 
 _requested_states := sort({s | some s in input.states})
 
 _requested_categories := sort({c | some c in input.categories})
+
+_parent_categories := items.with_parents(_requested_categories)
+
+_applicable := items.applicable(_requested_states, _requested_categories, input.purpose, _recipient_type, input.type)
+
+_recipient_type := input.recipient_type
 
 # --- errors (naming the field and the value) ----------------------------------------------------
 
@@ -92,86 +105,6 @@ _non_empty(list) if {
 }
 
 # --- the items ----------------------------------------------------------------------------------
-
-# METADATA
-# title: items
-# description: |
-#   The requirements for these states (list), categories (list), purpose, recipient type and
-#   document type, in form order: federal items, each state's items and redisclosure statements
-#   (states in alphabetical order), each with `source` ("federal" or the state code).
-items(states, categories, purpose, recipient_type, type) := array.concat(
-	[_federal(item) |
-		some item in data.config.authorization_forms.federal
-		_applies(item, categories, purpose, recipient_type, type)
-	],
-	[item |
-		some state in sort(states)
-		some item in _state_items(state, _with_parents(categories), purpose, recipient_type, type)
-	],
-)
-
-# The requested categories and the broader categories whose state rules cover them.
-_with_parents(categories) := {c | some c in categories} | {parent |
-	some c in categories
-	some parent in object.get(data.config.authorization_forms.category_parents, c, [])
-}
-
-_federal(item) := object.union(object.remove(item, ["applies", "text_ref", "sources", "notes"]), _federal_extra(item))
-
-_federal_extra(item) := {"source": "federal", "text": _texts[item.text_ref]} if item.text_ref
-
-else := {"source": "federal"}
-
-_state_items(state, categories, purpose, recipient_type, type) := array.concat(
-	[object.union(object.remove(item, ["applies", "sources", "notes"]), {"source": state}) |
-		some item in object.get(data.config.authorization_forms.states, state, [])
-		_applies(item, categories, purpose, recipient_type, type)
-	],
-	_state_notices(state, categories),
-)
-
-# The state law matrix's redisclosure statement for each requested category that has one.
-_state_notices(state, categories) := [{
-	"id": sprintf("%s_%s_REDISCLOSURE_NOTICE", [state, upper(category)]),
-	"kind": "notice",
-	"label": "Redisclosure statement that must accompany each disclosure",
-	"text": entry.redisclosure_notice,
-	"citation": entry.citation,
-	"confidence": entry.confidence,
-	"source": state,
-} |
-	some category in sort(categories)
-	entry := data.config.state_laws[state].categories[category]
-	is_string(entry.redisclosure_notice)
-]
-
-# Every list in `applies` holds the request's value (categories: any requested one).
-_applies(item, categories, purpose, recipient_type, type) if {
-	applies := object.get(item, "applies", {})
-	type in object.get(applies, "document_types", [type])
-	purpose in object.get(applies, "purposes", [purpose])
-	recipient_type in object.get(applies, "recipient_types", [recipient_type])
-	_category_applies(applies, categories)
-}
-
-_category_applies(applies, _) if not applies.categories
-
-_category_applies(applies, categories) if {
-	some category in categories
-	category in applies.categories
-}
-
-# METADATA
-# title: required_ids
-# description: |
-#   The ids an authorization of `type` must list in `elements_present`: the elements, statements
-#   and format requirements that apply (not the notices, which go with each disclosure, nor the
-#   items required only in a stated case).
-required_ids(states, categories, purpose, recipient_type, type) := {item.id |
-	some item in items(states, categories, purpose, recipient_type, type)
-	item.kind != "notice"
-	not item.condition
-}
 
 # --- warnings -----------------------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
-# The elements an authorization on file must contain (hipaa.authorization_forms), checked when
+# The elements an authorization on file must contain (hipaa.authorization_forms.items), checked when
 # the request lists them in `elements_present`: a document not filled out completely is
 # defective (45 CFR 164.508(b)(2)(ii); 42 CFR 2.31) and covers nothing. Without the list
 # nothing is checked (v1 requests behave as before).
 package hipaa.authorizations
 
-import data.hipaa.authorization_forms
+import data.hipaa.authorization_forms.items
 import data.hipaa.lib
 
 # The states whose law applies to the decision (the state overlay's jurisdictions).
@@ -19,7 +19,7 @@ _form_states contains input.requester.state if is_string(input.requester.state)
 #   (its states, the requested categories it names, the purpose and the recipient type).
 missing_elements(auth) := required - {id | some id in auth.elements_present} if {
 	is_array(auth.elements_present)
-	required := authorization_forms.required_ids(_form_states, _form_categories(auth), input.purpose, input.recipient.type, auth.type)
+	required := items.required_ids(_form_states, _form_categories(auth), input.purpose, input.recipient.type, auth.type)
 }
 
 # The requested categories the authorization names ("*" names them all).

@@ -3,7 +3,7 @@
 # is never read as "not checked".
 package hipaa.validation
 
-problems contains _problem(sprintf("/authorizations/%d/elements_present", [i]), "a list of element ids is required") if {
+problems contains _problem(sprintf("/authorizations/%d/elements_present", [i]), _elements_message) if {
 	some i, auth in _authorizations
 	is_object(auth)
 	_bad_elements_present(auth)
@@ -14,6 +14,8 @@ invalid if {
 	is_object(auth)
 	_bad_elements_present(auth)
 }
+
+_elements_message := "a list of element ids is required"
 
 _bad_elements_present(auth) if {
 	"elements_present" in object.keys(auth)

@@ -5,7 +5,10 @@ import data.hipaa.fixtures_test as fx
 import data.hipaa.part2
 
 _ask(patch) := object.union(
-	{"states": ["CA"], "categories": ["hiv"], "purpose": "marketing", "recipient_type": "other", "type": "hipaa_authorization"},
+	{
+		"states": ["CA"], "categories": ["hiv"], "purpose": "marketing", "recipient_type": "other",
+		"type": "hipaa_authorization",
+	},
 	patch,
 )
 
@@ -41,13 +44,12 @@ _ca_cmia := [
 
 test_allow_ca_hiv_marketing_element_by_element if {
 	answer := authorization_forms.requirements with input as _ask({})
-	_pairs(answer) == array.concat(
-		array.concat(_hipaa_core, [["HIPAA_MARKETING_REMUNERATION", "45 CFR 164.508(a)(3)(ii)"]]),
-		array.concat(_ca_cmia, [
-			["CA_HIV_TEST_RESULTS", "Cal. Health & Safety Code 120980(a)-(c), (g)"],
-			["CA_HIV_NO_FURTHER_DISCLOSURE", "Cal. Health & Safety Code 120985(b)"],
-		]),
-	)
+	federal := array.concat(_hipaa_core, [["HIPAA_MARKETING_REMUNERATION", "45 CFR 164.508(a)(3)(ii)"]])
+	california := array.concat(_ca_cmia, [
+		["CA_HIV_TEST_RESULTS", "Cal. Health & Safety Code 120980(a)-(c), (g)"],
+		["CA_HIV_NO_FURTHER_DISCLOSURE", "Cal. Health & Safety Code 120985(b)"],
+	])
+	_pairs(answer) == array.concat(federal, california)
 	answer.warnings == []
 	answer.states_without_form_requirements == []
 	every item in answer.requirements {
@@ -69,7 +71,10 @@ test_allow_marketing_remuneration_statement_is_conditional if {
 		]),
 		"text": "This marketing involves direct or indirect financial remuneration to the covered entity from a third party.",
 		"citation": "45 CFR 164.508(a)(3)(ii)", "confidence": "high",
-		"condition": "when the marketing involves financial remuneration (45 CFR 164.501) to the covered entity from a third party",
+		"condition": concat(" ", [
+			"when the marketing involves financial remuneration (45 CFR 164.501)",
+			"to the covered entity from a third party",
+		]),
 	}
 }
 
@@ -110,7 +115,8 @@ test_allow_part2_consent_element_by_element if {
 	statement.id == "PART2_HIPAA_REDISCLOSURE"
 	statement.text == concat(" ", [
 		"The record may be redisclosed in accordance with the permissions contained in the HIPAA regulations,",
-		"except for uses and disclosures for civil, criminal, administrative, and legislative proceedings against the patient.",
+		"except for uses and disclosures for civil, criminal, administrative, and legislative proceedings",
+		"against the patient.",
 	])
 }
 
@@ -120,7 +126,11 @@ test_allow_part2_tpo_consent_through_an_intermediary if {
 		"recipient_type": "hie", "type": "part2_tpo_consent",
 	})
 	ids := {i.id | some i in answer.requirements}
-	count({"PART2_INTERMEDIARY", "PART2_HIPAA_REDISCLOSURE", "PART2_TPO_REDISCLOSURE_POTENTIAL", "PART2_TPO_REFUSAL_CONSEQUENCES"} - ids) == 0
+	expected := {
+		"PART2_INTERMEDIARY", "PART2_HIPAA_REDISCLOSURE",
+		"PART2_TPO_REDISCLOSURE_POTENTIAL", "PART2_TPO_REFUSAL_CONSEQUENCES",
+	}
+	count(expected - ids) == 0
 	not "HIPAA_INFORMATION" in ids
 }
 
@@ -136,7 +146,8 @@ test_allow_part2_consent_to_other_recipient_has_no_hipaa_redisclosure_statement 
 }
 
 test_allow_state_redisclosure_statement_from_the_matrix if {
-	answer := authorization_forms.requirements with input as _ask({"states": ["WA"], "categories": ["std"], "purpose": "payment"})
+	wa_std := _ask({"states": ["WA"], "categories": ["std"], "purpose": "payment"})
+	answer := authorization_forms.requirements with input as wa_std
 	some notice in answer.requirements
 	notice.id == "WA_STD_REDISCLOSURE_NOTICE"
 	notice.kind == "notice"
@@ -166,7 +177,8 @@ test_deny_warnings_for_the_wrong_document_type if {
 }
 
 test_deny_unknown_state_and_category_named if {
-	answer := authorization_forms.requirements with input as _ask({"states": ["CA", "ZZ"], "categories": ["hiv", "dental"]})
+	unknown := _ask({"states": ["CA", "ZZ"], "categories": ["hiv", "dental"]})
+	answer := authorization_forms.requirements with input as unknown
 	answer == {"errors": [
 		{"path": "/categories/1", "message": "unknown category: dental"},
 		{"path": "/states/1", "message": "unknown state: ZZ"},
@@ -252,5 +264,20 @@ test_allow_elements_present_incomplete_not_needed_for_treatment if {
 test_deny_elements_present_not_a_list_is_invalid_input if {
 	d := data.hipaa.decision with input as _marketing({"elements_present": "HIPAA_INFORMATION"})
 	[r.code | some r in d.reasons] == ["INVALID_INPUT"]
-	d.reasons[0].details == [{"path": "/authorizations/0/elements_present", "message": "a list of element ids is required"}]
+	d.reasons[0].details == [{
+		"path": "/authorizations/0/elements_present",
+		"message": "a list of element ids is required",
+	}]
+}
+
+test_deny_elements_present_wildcard_categories_are_the_requested_ones if {
+	# An authorization naming "*" is checked for the requested categories (psychotherapy notes here).
+	d := data.hipaa.decision with input as object.union(
+		_marketing({"elements_present": sort(_marketing_ids), "categories": ["*"]}),
+		{"data": {"categories": ["psychotherapy_notes"]}},
+	)
+	d.allow == false
+	some r in d.reasons
+	r.code == "AUTHORIZATION_INCOMPLETE"
+	r.authorizations[0].missing == ["PSYCHOTHERAPY_NOTES_STAND_ALONE"]
 }
