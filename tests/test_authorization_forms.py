@@ -344,3 +344,43 @@ def test_cli_names_an_unknown_state(capsys):
     err = capsys.readouterr().err
     assert "/states/0: unknown state: QQ" in err
     assert "/purpose: unknown purpose: x" in err
+
+
+# ----------------------------------------------------------------------------- policy data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _policy_data(name: str) -> Any:
+    return json.loads((ROOT / "policies/config" / name / "data.json").read_text("utf-8"))
+
+
+def test_form_data_satisfies_its_schema_and_names_known_values():
+    from jsonschema import Draft202012Validator
+
+    from service.opa_input import load_schema
+
+    schema = json.loads((ROOT / "schemas/authorization_forms.schema.json").read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    data = _policy_data("authorization_forms")
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert [e.message for e in validator.iter_errors(data)] == []
+
+    request = load_schema("request.schema.json")["$defs"]
+    known = {
+        "document_types": set(request["authorization"]["properties"]["type"]["enum"]),
+        "purposes": set(request["purpose"]["enum"]),
+        "categories": set(request["category"]["enum"]),
+        "recipient_types": set(request["recipient_type"]["enum"]),
+    }
+    items = data["federal"] + [i for v in data["states"].values() for i in v]
+    ids = [i["id"] for i in items]
+    assert len(ids) == len(set(ids))
+    for item in items:
+        for key, values in item.get("applies", {}).items():
+            assert set(values) <= known[key], (item["id"], key)
+    assert set(data["states"]) <= set(request["state"]["enum"])
+    for state, state_items in data["states"].items():
+        assert all(i["id"].startswith(f"{state}_") for i in state_items), state
+    for child, parents in data["category_parents"].items():
+        assert {child, *parents} <= known["categories"]
