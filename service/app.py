@@ -17,7 +17,7 @@ from service import config as config_mod
 from service import metrics
 from service.api import bp
 from service.auth import token_allowed
-from service.authorization_forms import bp as authorization_forms_bp
+from service.authorization_forms_api import bp as authorization_forms_bp
 from service.decision_log import DecisionLogFile, StdoutOnly, make_decision_logger
 from service.errors import (
     ApiError,

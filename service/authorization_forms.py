@@ -3,9 +3,11 @@
 ``POST /v1/authorizations/requirements`` answers what a valid HIPAA authorization,
 psychotherapy-notes authorization or 42 CFR Part 2 consent must contain for given states,
 categories, purpose, recipient type and document type (policies/hipaa/authorization_forms),
-each item with its citation. ``hipaa-gate authorization-form`` renders those requirements as a
-printable template (HTML or Markdown) with Jinja2, the template engine Flask ships with: the
-elements become fields to fill in, the statements are printed.
+each item with its citation (the view is in ``service.authorization_forms_api``).
+``hipaa-gate authorization-form`` renders those requirements as a printable template (HTML or
+Markdown) with Jinja2, the template engine Flask ships with: the elements become fields to fill
+in, the statements are printed. This module does not import Flask (a CLI command that does not
+serve loads no web framework).
 """
 
 from __future__ import annotations
@@ -15,23 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import structlog
-from flask import Blueprint, Response, current_app, g, jsonify, request
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from service import metrics
-from service.api import query
-from service.body import read_json
-from service.errors import PolicyEngineUnavailable, RequestValidationError
-from service.opa_client import OpaClient, OpaError
+from service.errors import RequestValidationError
+from service.opa_client import OpaClient
 from service.opa_input import validate_request
-
-bp = Blueprint("authorization_forms", __name__)
-log = structlog.get_logger("hipaa_gate.authorization_forms")
 
 REQUIREMENTS_DOCUMENT = "hipaa/authorization_forms/requirements"
 SCHEMA = "authorization_requirements.schema.json"
-LABEL = "hipaa.authorization_forms.requirements"
 FORMATS = ("html", "md")
 # Elements signed at the end of the document, after the statements.
 SIGNATURE_FIELDS = frozenset(
@@ -85,26 +78,6 @@ def problems(answer: Any) -> list[dict[str, str]] | None:
 
 def usable(answer: Any) -> bool:
     return isinstance(answer, dict) and isinstance(answer.get("requirements"), list)
-
-
-@bp.post("/v1/authorizations/requirements")
-def authorization_requirements() -> Response:
-    g.endpoint_label = "authorization_requirements"
-    state = current_app.extensions["hipaa_gate"]
-    body = read_json(request, state.config["MAX_BODY_BYTES"])
-    validate_request(body, schema=SCHEMA)
-    try:
-        answer = query(REQUIREMENTS_DOCUMENT, requirements_input(body), label=LABEL)
-    except OpaError as exc:
-        log.error("opa_unavailable", kind=exc.kind, document=LABEL)
-        raise PolicyEngineUnavailable("The policy engine did not answer.") from None
-    details = problems(answer.result if answer.defined else None)
-    if details:
-        raise RequestValidationError(details=details)
-    if not answer.defined or not usable(answer.result):
-        metrics.OPA_ERRORS.labels(LABEL, "malformed").inc()
-        raise PolicyEngineUnavailable("The policy engine did not return a usable answer.")
-    return jsonify(answer.result)
 
 
 # ----------------------------------------------------------------------------- templates
