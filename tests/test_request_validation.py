@@ -54,6 +54,7 @@ def test_minimal_request_gets_every_default():
             "mfa": True,
             "organization_id": None,
             "state": None,
+            "entity_types": None,
         },
         "patient": {
             "id": "p-test-0001",
