@@ -384,3 +384,23 @@ def test_form_data_satisfies_its_schema_and_names_known_values():
         assert all(i["id"].startswith(f"{state}_") for i in state_items), state
     for child, parents in data["category_parents"].items():
         assert {child, *parents} <= known["categories"]
+
+
+def test_real_answers_match_the_openapi_document(client):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    spec = client.get("/openapi.json").get_json()
+    base = "urn:hipaa-gate:openapi"
+    registry = Registry().with_resource(base, DRAFT202012.create_resource(spec))
+    operation = spec["paths"][REQUIREMENTS]["post"]
+    request_schema = spec["components"]["schemas"]["AuthorizationRequirementsRequest"]
+    Draft202012Validator.check_schema(request_schema)
+    assert request_schema["required"] == ["categories", "purpose", "recipient_type", "type"]
+    for resp in (ask(client), ask(client, states=["ZZ"])):
+        schema = operation["responses"][str(resp.status_code)]["content"]["application/json"]
+        validator = Draft202012Validator(
+            {"$ref": base + schema["schema"]["$ref"]}, registry=registry
+        )
+        assert list(validator.iter_errors(resp.get_json())) == []
