@@ -149,6 +149,7 @@ def decide() -> Response:
         raise PolicyEngineUnavailable()
 
     g.outcome = "allow" if decision["allow"] else "deny"
+    metrics.count_break_glass(opa_input, decision)
     shaped = {"decision_id": decision_id, "request_id": request_id}
     shaped.update(decision)
     shaped["evaluated_at"] = now

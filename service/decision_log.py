@@ -338,7 +338,7 @@ def decision_record(
     decision = decision or {}
     minimum = decision.get("minimum_necessary")
     permitted = minimum.get("permitted_elements") if isinstance(minimum, dict) else None
-    return {
+    record = {
         "decision_id": decision_id,
         "request_id": request_id,
         "opa_decision_id": opa_decision_id,
@@ -366,3 +366,7 @@ def decision_record(
         "latency_ms": round(latency_ms, 3),
         "input": loggable_input(opa_input, patient_ref),
     }
+    # Break-glass overrode an access control (privacy-office procedure §2): the record is flagged.
+    if decision.get("break_glass") is True and failure is None:
+        record["break_glass"] = True
+    return record

@@ -102,6 +102,7 @@ def test_minimal_request_gets_every_default():
             "data_use_agreement_id": None,
             "irb_waiver_id": None,
             "rationale": None,
+            "break_glass": False,
         },
         "request_id": "req-1",
         "now": NOW,
