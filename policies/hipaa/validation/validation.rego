@@ -448,6 +448,13 @@ _list_of(values, allowed) if {
 	}
 }
 
+_strings(values) if {
+	is_array(values)
+	every value in values {
+		_non_empty_string(value)
+	}
+}
+
 # null, "" (an empty optional identifier is read as none, request.context_id) or an identifier.
 _optional_identifier(null)
 
