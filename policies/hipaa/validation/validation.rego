@@ -1,11 +1,10 @@
 # METADATA
 # title: Input validation
 # description: |
-#   Missing or malformed input never allows (docs/rules.md, first paragraph): any problem found here
-#   makes the decision a deny with INVALID_INPUT and nothing else. The shim's JSON Schema
-#   normally rejects such a request first; this keeps the policy safe on `{}` or wrong types.
-#   Every optional field the policy reads is checked when present, by the type, enumeration or
-#   pattern of docs/api.md (request) and service/schemas/request.schema.json (states: USPS codes).
+#   Missing or malformed input never allows (docs/rules.md): any problem found here makes the
+#   decision a deny with INVALID_INPUT alone. The shim's JSON Schema normally rejects such a request
+#   first; this keeps the policy safe on `{}` or wrong types. Every optional field the policy reads
+#   is checked when present, by the type, enumeration or pattern of docs/api.md and its schema.
 package hipaa.validation
 
 import data.hipaa.lib
@@ -13,20 +12,18 @@ import data.hipaa.lib
 purposes := {
 	"treatment", "payment", "health_care_operations", "individual_access", "family_involvement",
 	"disaster_relief", "serious_threat", "medical_emergency", "required_by_law", "public_health",
-	"health_oversight", "judicial_proceeding", "law_enforcement", "coroner_medical_examiner",
-	"hhs_compliance", "research", "training", "legal_defense", "marketing", "sale_of_phi",
-	"family_notification", "abuse_report", "workers_compensation", "organ_donation",
-	"funeral_arrangements", "specialized_government_function",
+	"health_oversight", "judicial_proceeding", "law_enforcement", "coroner_medical_examiner", "hhs_compliance",
+	"research", "training", "legal_defense", "marketing", "sale_of_phi", "family_notification", "abuse_report",
+	"workers_compensation", "organ_donation", "funeral_arrangements", "specialized_government_function",
 }
 
 recipient_types := {
-	"provider", "health_plan", "business_associate", "community_organization", "hie", "family",
-	"friend", "caregiver", "patient", "personal_representative", "first_responder",
-	"law_enforcement", "at_risk_person", "disaster_relief_organization", "public_health_authority",
-	"health_oversight_agency", "court", "coroner_medical_examiner", "hhs", "researcher",
-	"workforce", "other",
-	"government_agency", "employer", "workers_compensation_insurer", "organ_procurement_organization",
-	"funeral_director", "correctional_institution", "fda_regulated_entity",
+	"provider", "health_plan", "business_associate", "community_organization", "hie", "family", "friend",
+	"caregiver", "patient", "personal_representative", "first_responder", "law_enforcement", "at_risk_person",
+	"disaster_relief_organization", "public_health_authority", "health_oversight_agency", "court",
+	"coroner_medical_examiner", "hhs", "researcher", "workforce", "other", "government_agency", "employer",
+	"workers_compensation_insurer", "organ_procurement_organization", "funeral_director",
+	"correctional_institution", "fda_regulated_entity",
 }
 
 categories := {
@@ -90,6 +87,19 @@ optional_strings := {
 	"/context/rationale": ["context", "rationale"],
 }
 
+# Optional identifiers: null, "" (read as none) or an identifier (hipaa.lib.identifier_pattern).
+optional_identifiers := {
+	"/request_id": ["request_id"],
+	"/requester/organization_id": ["requester", "organization_id"],
+	"/recipient/id": ["recipient", "id"],
+	"/context/approval_id": ["context", "approval_id"],
+	"/context/data_use_agreement_id": ["context", "data_use_agreement_id"],
+	"/context/irb_waiver_id": ["context", "irb_waiver_id"],
+}
+
+# The problem message of an identifier that does not have the identifier syntax.
+_identifier_message := "an identifier (1 to 128 ASCII letters, digits and . _ : @ / -) is required"
+
 # A state code or null.
 optional_states := {
 	"/requester/state": ["requester", "state"],
@@ -128,15 +138,13 @@ invalid if {
 _well_formed if {
 	is_object(input)
 	is_number(time.parse_rfc3339_ns(input.now))
-	is_string(input.requester.user_id)
-	input.requester.user_id != ""
+	lib.identifier(input.requester.user_id)
 	is_array(input.requester.roles)
 	count(input.requester.roles) > 0
 	count([r | some r in input.requester.roles; not is_string(r)]) == 0
 	not "" in input.requester.roles
 	is_boolean(input.requester.mfa)
-	is_string(input.patient.id)
-	input.patient.id != ""
+	lib.identifier(input.patient.id)
 	is_string(input.patient.state)
 	is_array(input.patient.restrictions)
 	count([r | some r in input.patient.restrictions; not _restriction(r)]) == 0
@@ -160,9 +168,7 @@ _well_formed if {
 # each is a boolean (one expression for 18 fields). A null age (the shim's default) passes too; a
 # missing field takes the slow path.
 _well_formed_facts if {
-	# v1.2: none of the context enumerations given, and a purpose that needs none of them (the
-	# common case; checked first, so a request that gives one goes straight to the next body).
-	input.context.legal_process == null
+	input.context.legal_process == null # v1.2 common case: none given (validation_context.rego)
 	input.context.law_enforcement_reason == null
 	input.context.abuse_victim == null
 	input.context.government_function == null
@@ -187,41 +193,12 @@ _well_formed_facts if {
 		input.context.report_required_by_law, input.context.part2_court_order,
 	} == {true, false}
 	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
-	type_name(input.recipient.id) in {"string", "null"}
-	type_name(input.context.approval_id) in {"string", "null"}
-	type_name(input.context.data_use_agreement_id) in {"string", "null"}
-	type_name(input.context.irb_waiver_id) in {"string", "null"}
-	type_name(input.context.rationale) in {"string", "null"}
-}
-
-# The same checks for a request that gives a v1.2 enumeration: each value is checked, and so
-# are the facts a purpose needs (context.rego). Written out twice rather than shared through a
-# helper rule, which would cost every decision a rule evaluation.
-_well_formed_facts if {
-	_v12_context_given
-	input.patient.state in states_or_null
-	input.requester.state in states_or_null
-	input.recipient.state in states_or_null
-	_age_or_null(input.patient.age)
-	{
-		true, false, input.patient.present, input.patient.incapacitated, input.patient.deceased,
-		input.patient.minor_consented_care, input.recipient.identity_verified, input.recipient.involved_in_care,
-		input.data.part2_program, input.context.professional_judgment, input.context.serious_imminent_threat,
-		input.context.originator, input.context.oversight_of_originator, input.context.supervised_training,
-		input.context.legal_action_by_patient, input.context.against_patient, input.context.court_order,
-		input.context.subpoena, input.context.satisfactory_assurances, input.context.underwriting,
-		input.patient.inmate, input.data.part2_received_under_tpo_consent,
-		input.context.administrative_request_conditions_met, input.context.victim_agrees,
-		input.context.law_enforcement_representations, input.context.suspected_criminal_conduct,
-		input.context.emergency_response_interference, input.context.patient_directed,
-		input.context.representative_abuse_suspected, input.context.authorized_by_law,
-		input.context.report_required_by_law, input.context.part2_court_order,
-	} == {true, false}
-	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
-	type_name(input.recipient.id) in {"string", "null"}
-	type_name(input.context.approval_id) in {"string", "null"}
-	type_name(input.context.data_use_agreement_id) in {"string", "null"}
-	type_name(input.context.irb_waiver_id) in {"string", "null"}
+	_optional_identifier(input.recipient.id)
+	_optional_identifier(input.context.approval_id)
+	_optional_identifier(input.context.data_use_agreement_id)
+	_optional_identifier(input.context.irb_waiver_id)
+	_optional_identifier(object.get(input, "request_id", null))
+	_optional_identifier(input.requester.organization_id)
 	type_name(input.context.rationale) in {"string", "null"}
 }
 
@@ -231,13 +208,13 @@ problems contains _problem("", "the input is not an object") if not _is_object_i
 
 problems contains _problem("/now", "now is not an RFC 3339 time") if not _valid_now
 
-problems contains _problem("/requester/user_id", "a non-empty string is required") if not _valid_user_id
+problems contains _problem("/requester/user_id", _identifier_message) if not _valid_user_id
 
 problems contains _problem("/requester/roles", "a non-empty list of role names is required") if not _valid_roles
 
 problems contains _problem("/requester/mfa", "a boolean is required") if not _valid_mfa
 
-problems contains _problem("/patient/id", "a non-empty string is required") if not _valid_patient_id
+problems contains _problem("/patient/id", _identifier_message) if not _valid_patient_id
 
 problems contains _problem("/patient/state", "a USPS state code (two upper-case letters) is required") if {
 	not _valid_patient_state
@@ -283,6 +260,11 @@ problems contains _problem(path, "a string or null is required") if {
 	not type_name(object.get(input, ref, null)) in _nullable_string_types
 }
 
+problems contains _problem(path, _identifier_message) if {
+	some path, ref in optional_identifiers
+	not _optional_identifier(object.get(input, ref, null))
+}
+
 problems contains _problem(path, "a USPS state code (two upper-case letters) or null is required") if {
 	some path, ref in optional_states
 	not object.get(input, ref, null) in states_or_null
@@ -316,10 +298,10 @@ problems contains _problem(sprintf("/authorizations/%d/type", [i]), "one of the 
 	not object.get(auth, "type", null) in authorization_types
 }
 
-problems contains _problem(sprintf("/authorizations/%d/id", [i]), "a string or null is required") if {
+problems contains _problem(sprintf("/authorizations/%d/id", [i]), _identifier_message) if {
 	some i, auth in _authorizations
 	is_object(auth)
-	not type_name(object.get(auth, "id", null)) in _nullable_string_types
+	not _optional_identifier(object.get(auth, "id", null))
 }
 
 problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a boolean is required") if {
@@ -338,11 +320,11 @@ problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a date
 
 problems contains _problem(
 	sprintf("/authorizations/%d/recipients", [i]),
-	"a list of non-empty strings is required",
+	"a list of identifiers or \"*\" is required",
 ) if {
 	some i, auth in _authorizations
 	is_object(auth)
-	not _strings(object.get(auth, "recipients", []))
+	not _recipient_ids(object.get(auth, "recipients", []))
 }
 
 problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a list of known values is required") if {
@@ -358,13 +340,13 @@ _is_object_input if is_object(input)
 
 _valid_now if is_number(time.parse_rfc3339_ns(input.now))
 
-_valid_user_id if _non_empty_string(input.requester.user_id)
+_valid_user_id if lib.identifier(input.requester.user_id)
 
 _valid_roles if _non_empty_strings(input.requester.roles)
 
 _valid_mfa if is_boolean(input.requester.mfa)
 
-_valid_patient_id if _non_empty_string(input.patient.id)
+_valid_patient_id if lib.identifier(input.patient.id)
 
 _valid_patient_state if {
 	is_string(input.patient.state)
@@ -403,12 +385,12 @@ _restriction(value) if {
 _authorization(value) if {
 	is_object(value)
 	value.type in authorization_types
-	type_name(object.get(value, "id", null)) in {"string", "null"}
+	_optional_identifier(object.get(value, "id", null))
 	is_boolean(object.get(value, "signed", false))
 	is_boolean(object.get(value, "revoked", false))
 	_nullable_date(object.get(value, "signed_on", null))
 	_nullable_date(object.get(value, "expires_on", null))
-	_strings(object.get(value, "recipients", []))
+	_recipient_ids(object.get(value, "recipients", []))
 	every field, allowed in _scope_lists {
 		_list_of(object.get(value, field, []), allowed)
 	}
@@ -483,6 +465,25 @@ _strings(values) if {
 		_non_empty_string(value)
 	}
 }
+
+# null, "" (an empty optional identifier is read as none, request.context_id) or an identifier.
+_optional_identifier(null)
+
+_optional_identifier("")
+
+_optional_identifier(value) if lib.identifier(value)
+
+# An authorization's recipients: identifiers, or "*" for any recipient.
+_recipient_ids(values) if {
+	is_array(values)
+	every value in values {
+		_recipient_id(value)
+	}
+}
+
+_recipient_id("*")
+
+_recipient_id(value) if lib.identifier(value)
 
 _nullable_date(null)
 
