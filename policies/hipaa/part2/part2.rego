@@ -199,7 +199,10 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: C2 Part 2 consent required
-# description: SUD records without a Part 2 consent on file for the disclosure and without an exception.
+# description: |
+#   SUD records without a Part 2 consent covering the disclosure and without an exception. When a
+#   consent of a type that could carry it is on file but does not cover it (invalid, or out of
+#   scope: recipient, purpose, categories), the message says so and names the consents.
 # custom:
 #   rule: C2
 #   code: PART2_CONSENT_REQUIRED
@@ -210,44 +213,29 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     message: |-
 #       Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers
 #       treatment, payment and operations).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
+deny contains lib.deny(rego.metadata.chain(), _consent_on_file_fields) if {
 	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
-	_consent_missing
-	not _consent_type_on_file
-}
-
-# METADATA
-# title: C2 Part 2 consent does not cover the disclosure
-# description: |
-#   A Part 2 consent of a type that could carry the disclosure is on file, but it is not valid or
-#   its scope (recipient, purpose, categories) does not cover it.
-# custom:
-#   rule: C2
-#   code: PART2_CONSENT_REQUIRED
-#   citation: 42 CFR 2.31, 2.33
-#   message: |-
-#     The Part 2 consent on file does not cover this disclosure: it must be signed, unrevoked and
-#     unexpired, name this recipient (or its type) and purpose, and list substance_use_disorder
-#     among its categories.
-#   requirement:
-#     code: OBTAIN_PART2_CONSENT
-#     message: |-
-#       Obtain (or correct) the patient's written consent under 42 CFR 2.31 so that its categories
-#       include substance_use_disorder and its scope covers this recipient and purpose.
-deny contains lib.deny(rego.metadata.chain(), {"consent_ids": _on_file_ids}) if {
-	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
-	_consent_missing
-	_consent_type_on_file
-}
-
-_consent_missing if {
 	applies
 	not _against_patient
 	not _permitted_without_consent
 	not consented
 }
 
-_consent_type_on_file if count(_on_file_ids) > 0
+# A consent of a type that could carry the disclosure is on file but does not cover it: the
+# reason says why, instead of suggesting that only a HIPAA authorization was given (built only
+# for a deny).
+default _consent_on_file_fields := {}
+
+_consent_on_file_fields := {
+	"message": concat("", [
+		"The Part 2 consent on file does not cover this disclosure: it must be signed, unrevoked and ",
+		"unexpired, name this recipient (or its type) and purpose, and list substance_use_disorder ",
+		"among its categories.",
+	]),
+	"consent_ids": _on_file_ids,
+} if {
+	count(_on_file_ids) > 0
+}
 
 _on_file_ids := [object.get(auth, "id", null) |
 	some auth in object.get(input, "authorizations", [])

@@ -36,9 +36,9 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   citation: 45 CFR 164.524(c)(3)(ii)
 #   summary: An electronic copy sent to the third party the patient designated in a signed written request.
 permit contains lib.permit(rego.metadata.chain(), {"patient_directed": true}) if {
+	input.context.patient_directed == true # indexed: skipped unless the patient directed it
 	input.purpose == "individual_access"
 	not input.recipient.type in {"patient", "personal_representative"}
-	request.context("patient_directed")
 }
 
 # METADATA
@@ -82,7 +82,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 }
 
 _representative_not_recognized if {
-	request.context("representative_abuse_suspected")
+	input.context.representative_abuse_suspected == true # indexed: false for most requests
 	request.context("professional_judgment")
 }
 

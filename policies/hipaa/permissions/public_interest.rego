@@ -43,7 +43,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   summary: Disclosure required by law, limited to its requirements.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "required_by_law"
-	not _adult_victim
+	not input.context.abuse_victim == "adult"
 	_required_by_law_recipient
 }
 
@@ -64,8 +64,8 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #         place them at risk of serious harm or would inform a representative believed responsible
 #         for the abuse (45 CFR 164.512(c)(2)).
 permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.context.abuse_victim == "adult" # indexed: skipped for other reports
 	input.purpose == "required_by_law"
-	_adult_victim
 	_required_by_law_recipient
 }
 
@@ -228,8 +228,6 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 _required_by_law_recipient if input.recipient.type != "court"
 
 _required_by_law_recipient if _judicial_authority
-
-_adult_victim if input.context.abuse_victim == "adult"
 
 _court_recipient if input.recipient.type in {"court", "other"}
 

@@ -38,7 +38,12 @@ exception if input.purpose in {"hhs_compliance", "required_by_law", "coroner_med
 # or a judicial or grand jury subpoena. An attorney's subpoena, a discovery request or an
 # administrative request does not compel by itself and is not an exception.
 exception if {
-	input.purpose in {"judicial_proceeding", "law_enforcement"}
+	input.purpose == "judicial_proceeding"
+	request.compulsory_process
+}
+
+exception if {
+	input.purpose == "law_enforcement"
 	request.compulsory_process
 }
 

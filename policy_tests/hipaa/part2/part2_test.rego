@@ -466,8 +466,8 @@ test_deny_c2_consent_on_file_without_categories if {
 	d.reasons == [{
 		"code": "PART2_CONSENT_REQUIRED", "rule": "C2", "citation": "42 CFR 2.31, 2.33",
 		"message": concat("", [
-			"The Part 2 consent on file does not cover this disclosure: it must be signed, unrevoked and\n",
-			"unexpired, name this recipient (or its type) and purpose, and list substance_use_disorder\n",
+			"The Part 2 consent on file does not cover this disclosure: it must be signed, unrevoked and ",
+			"unexpired, name this recipient (or its type) and purpose, and list substance_use_disorder ",
 			"among its categories.",
 		]),
 		"consent_ids": ["consent-tpo-1"],
