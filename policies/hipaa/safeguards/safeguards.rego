@@ -38,7 +38,8 @@ deny contains lib.deny(rego.metadata.chain(), _role_fields) if not role_permitte
 #   rule: S3
 #   code: ACCESS_REVOKED
 #   citation: 45 CFR 164.308(a)(3)(ii)(C), 164.308(a)(4)(ii)(C)
-#   message: >-The requester's access has been revoked; only its restoration (removal from the revoked-access list) changes this.
+#   message: >-
+#     The requester's access has been revoked; only its restoration (removal from the revoked-access list) changes this.
 deny contains lib.deny(rego.metadata.chain(), {}) if lib.id_key(input.requester.user_id) in revoked_users
 
 # METADATA
