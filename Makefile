@@ -75,7 +75,7 @@ bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (rev
 ##@ Checks
 
 .PHONY: test
-test: install fmt-check rego-check lint test-rego test-py ## Every check: fmt, strict check, Regal, opa test + coverage, ruff, pytest
+test: install fmt-check rego-check lint test-rego test-py test-clock ## Every check: fmt, strict check, Regal, opa test + coverage, ruff, pytest, moved clock
 
 .PHONY: fmt-check
 fmt-check: ## opa fmt --list --fail and ruff format --check
@@ -102,6 +102,26 @@ test-rego: ## opa test with the coverage threshold
 .PHONY: test-py
 test-py: ## pytest (unit + integration against a real OPA)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The suites that decide anything, run again with the process clock moved (libfaketime's offset
+# mode; OPA is given the decision time in its input): no test may depend on today's date.
+# tests/test_shipped_dates.py stays out: it reads today's date on purpose (expiry reminder).
+CLOCK_SUITES  := tests/test_scenarios.py tests/test_state_laws.py tests/test_vendors.py \
+                 tests/test_accounting.py tests/test_breach_plan.py tests/test_decide.py tests/test_replay.py
+CLOCK_OFFSETS := +1650d -550d
+# `apt-get install` of a missing Debian package (root, or sudo), refreshing the lists if needed.
+APT_INSTALL = $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get install -y -q "$$@" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "$$@" >/dev/null; }' apt-install
+
+.PHONY: test-clock
+test-clock: venv ## The deciding pytest suites with the clock ~4.5 years ahead and ~1.5 years back (faketime)
+	@command -v faketime >/dev/null || { echo "installing faketime (apt)"; $(APT_INSTALL) faketime; }
+	@for offset in $(CLOCK_OFFSETS); do \
+	  faketime -f "$$offset" $(PY) -c 'import sys, time; d = int(sys.argv[1].rstrip("d")); \
+	    sys.exit(abs(time.time() - float(sys.argv[2]) - d * 86400) > 600 and "faketime did not move the clock")' \
+	    "$$offset" "$$(date +%s)"; \
+	  echo "pytest with the clock moved $$offset: $$(faketime -f "$$offset" date -u +%F)"; \
+	  faketime -f "$$offset" $(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS) $(CLOCK_SUITES); \
+	done
 
 .PHONY: fmt
 fmt: ## Format Rego and Python in place
