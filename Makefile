@@ -123,6 +123,22 @@ test-clock: venv ## The deciding pytest suites with the clock ~4.5 years ahead a
 	  faketime -f "$$offset" $(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS) $(CLOCK_SUITES); \
 	done
 
+# The image, built and run here without a Docker engine (tests/image/): a local Debian base made
+# with debootstrap (cached under ~/.cache/hipaa-gate-image and in buildah's storage), buildah
+# --isolation chroot, the image's own gunicorn against a real OPA serving `make bundle`'s bundle.
+IMAGE_TEST_IMAGE := localhost/hipaa-gate:image-test
+IMAGE_TEST_BASE  := localhost/hipaa-gate-base:bookworm
+
+.PHONY: image-test
+image-test: bundle ## Build the Dockerfile with buildah on a local Debian base and test the running image
+	@for pkg in buildah debootstrap; do \
+	  command -v $$pkg >/dev/null || PATH=$$PATH:/usr/sbin command -v $$pkg >/dev/null \
+	    || { echo "installing $$pkg (apt)"; $(APT_INSTALL) $$pkg; }; \
+	done
+	@PATH=$$PATH:/usr/sbin tests/image/base.sh $(IMAGE_TEST_BASE)
+	$(PY) tests/image/check_image.py --image $(IMAGE_TEST_IMAGE) --base $(IMAGE_TEST_BASE) \
+	  --bundle .build/bundle.tar.gz --revision "$$(cat .build/bundle.revision)"
+
 .PHONY: fmt
 fmt: ## Format Rego and Python in place
 	$(OPA) fmt --write $(REGO_DIRS)
