@@ -27,6 +27,7 @@ from service.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from service.interop import register as register_interop
 from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
@@ -171,4 +172,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return jsonify(error.body()), error.status
 
     app.register_blueprint(bp)
+    register_interop(app)
     return app

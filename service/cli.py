@@ -11,6 +11,7 @@ import json
 import sys
 
 from service import accounting, replay, vendors
+from service.interop import audit
 
 
 def _cmd_serve(_args: argparse.Namespace) -> int:
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("vendors", help="business-associate oversight findings")
     vendors.add_arguments(p)
+
+    p = sub.add_parser("consents", help="FHIR consents: disclosures made under one; AuditEvents")
+    audit.add_arguments(p)
 
     return parser
 
