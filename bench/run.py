@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cds
 import fixtures
 import loadgen
 import policy_eval
@@ -165,6 +166,8 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
                     attack("direct-rate", "direct", "rate", direct_targets, watched, rate)
                 )
             phases.append(attack(f"shim-{fsync}-rate", "shim", "rate", shim_targets, watched, rate))
+            if first:  # cds_added_p50_ms: a consult and its decide request at the same rate
+                phases += cds.attacks(attack, shim, workdir, watched, rate)
             out["attacks"].extend(phases)
             if first and round_no == 1 and args.shim_profile:
                 out["shim_profile"] = profile_shim(
@@ -251,6 +254,9 @@ def headline(eval_summary: dict, load: dict) -> dict:
                 for s, d in zip(shim_r, direct_r, strict=True)
             ),
             3,
+        ),
+        "cds_added_p50_ms": cds.added_p50_ms(
+            _rounds(load, cds.CONSULT_LABEL), _rounds(load, cds.DECIDE_LABEL)
         ),
         "shim_worker_rss_mb": round(max(load["shims"]["always"]["worker_rss_mb"]), 1),
         "opa_rss_mb": round(load["opa_rss_mb"], 1),

@@ -143,43 +143,53 @@ def _opa_inputs(tr: Translation, now: str) -> list[dict[str, Any]]:
     return inputs
 
 
+def _ask(consult_input: dict[str, Any]) -> tuple[dict[str, Any] | None, Any, str | None]:
+    """One consult query: (usable answer or None, OPA decision id, failure code or None)."""
+    try:
+        answer = query(CONSULT_DOCUMENT, consult_input, label="hipaa.interop.consult")
+    except OpaError as exc:
+        log.error("opa_unavailable", kind=exc.kind)
+        return None, None, PolicyEngineUnavailable.code
+    body = answer.result if answer.defined else None
+    problem = decision_problem(body.get("decision")) if isinstance(body, dict) else "undefined"
+    if problem is None and not isinstance(body.get("defective"), list):
+        problem = "malformed"
+    if problem:
+        metrics.OPA_ERRORS.labels("hipaa.interop.consult", problem).inc()
+        log.error("opa_decision_unusable", problem=problem)
+        return None, answer.decision_id, PolicyEngineUnavailable.code
+    return body, answer.decision_id, None
+
+
 def _decide(opa_input: dict[str, Any], tr: Translation) -> dict[str, Any]:
-    """One decision through OPA, logged before it is returned; 503 on any failure."""
+    """One decision through OPA, logged before it is returned; 503 on any failure.
+
+    When an authorization comes from a consent the policy finds defective, OPA is asked again
+    without it: the decision (and the logged input) never rely on a consent the law would not
+    honour, and the common case costs one query.
+    """
     state, _ = _states()
     decision_id = str(uuid.uuid4())
     request_id = opa_input["request_id"]
     ref = patient_ref(state.config["PATIENT_REF_KEY"], opa_input["patient"]["id"])
-    consult_input = {**opa_input, "consents": tr.consent_facts}
-    failure: str | None = None
-    result: dict[str, Any] | None = None
-    opa_decision_id = None
-    try:
-        answer = query(CONSULT_DOCUMENT, consult_input, label="hipaa.interop.consult")
-        opa_decision_id = answer.decision_id
-        body = answer.result if answer.defined else None
-        problem = decision_problem(body.get("decision")) if isinstance(body, dict) else "undefined"
-        if problem is None and not isinstance(body.get("relied_on"), list):
-            problem = "malformed"
-        if problem:
-            metrics.OPA_ERRORS.labels("hipaa.interop.consult", problem).inc()
-            log.error("opa_decision_unusable", problem=problem)
-            failure = PolicyEngineUnavailable.code
-        else:
-            result = body
-    except OpaError as exc:
-        log.error("opa_unavailable", kind=exc.kind)
-        failure = PolicyEngineUnavailable.code
+    result, opa_decision_id, failure = _ask({**opa_input, "consents": tr.consent_facts})
+    findings = result["consent_findings"] if result else []
+    defective = set(result["defective"]) if result else set()
+    if result is not None and defective & _auth_ids(opa_input):
+        opa_input = dict(opa_input)
+        opa_input["authorizations"] = [
+            a for a in opa_input["authorizations"] if a.get("id") not in defective
+        ]
+        result, opa_decision_id, failure = _ask({**opa_input, "consents": tr.consent_facts})
     decision = result["decision"] if result else None
-    # The logged input is what data.hipaa.decision saw: the authorizations relied on.
-    logged_input = dict(opa_input)
-    if result is not None and "authorizations" in opa_input:
-        logged_input["authorizations"] = result["relied_on"]
-    relied = {a.get("id") for a in (result or {}).get("relied_on", []) if isinstance(a, dict)}
-    consent_refs = [r for r in tr.consent_refs if r in relied or r not in _auth_ids(opa_input)]
+    relied = _auth_ids(opa_input)
+    consent_refs = [
+        r for r in tr.consent_refs if r not in defective and (r in relied or r not in tr.auth_refs)
+    ]
     record = decision_record(
         decision_id=decision_id,
         request_id=request_id,
-        opa_input=logged_input,
+        opa_input=opa_input,
         patient_ref=ref,
         decision=decision,
         opa_decision_id=opa_decision_id,
@@ -191,7 +201,7 @@ def _decide(opa_input: dict[str, Any], tr: Translation) -> dict[str, Any]:
     record["consent_refs"] = consent_refs
     record["consent_findings"] = [
         {"consent": f.get("consent"), "code": f.get("code")}
-        for f in (result or {}).get("consent_findings", [])
+        for f in findings
         if isinstance(f, dict)
     ]
     try:
@@ -206,7 +216,7 @@ def _decide(opa_input: dict[str, Any], tr: Translation) -> dict[str, Any]:
         state.fallback_logger.info(EVENT, **record)
         if failure is None:
             raise DecisionLogUnavailable() from None
-    if failure is not None or result is None:
+    if failure is not None or decision is None:
         raise PolicyEngineUnavailable()
     shaped = {"decision_id": decision_id, "request_id": request_id, **decision}
     shaped["evaluated_at"] = opa_input["now"]
@@ -215,7 +225,7 @@ def _decide(opa_input: dict[str, Any], tr: Translation) -> dict[str, Any]:
     shaped["_part2"] = bool(opa_input["data"].get("part2_program")) and (
         "substance_use_disorder" in opa_input["data"]["categories"]
     )
-    shaped["_findings"] = result["consent_findings"]
+    shaped["_findings"] = findings
     shaped["_consent_refs"] = consent_refs
     return shaped
 

@@ -33,6 +33,8 @@ class Translation:
     consents_ignored: list[dict[str, str]]
     consent_refs: list[str]
     hook_instance: str | None
+    #: The consents that became authorizations (the others were restrictions or opt-outs).
+    auth_refs: set[str] = field(default_factory=set)
     #: JSON Pointer (decide request) → JSON Pointer (hook request), for validation errors.
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -319,6 +321,7 @@ def translate(
     ignored: list[dict[str, str]] = []
     refs: list[str] = []
     sources: dict[str, str] = {}
+    auth_refs: set[str] = set()
     own = base.get("authorizations")
     own_count = len(own) if isinstance(own, list) else 0
     for resource, path in consent_resources(hook):
@@ -340,6 +343,7 @@ def translate(
         if why is None:
             facts.append(fact)
         for auth in auths:
+            auth_refs.add(consent.ref)
             sources[f"/authorizations/{own_count + len(authorizations)}"] = path
             authorizations.append(auth)
         if why is None:
@@ -376,6 +380,7 @@ def translate(
         consents_ignored=ignored,
         consent_refs=list(dict.fromkeys(refs)),
         hook_instance=instance,
+        auth_refs=auth_refs,
         sources=sources,
     )
 

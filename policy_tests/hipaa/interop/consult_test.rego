@@ -44,20 +44,19 @@ test_allow_treatment_under_complete_part2_consent if {
 	result.decision.allow == true
 	"PART2_CONSENT" in {b.code | some b in result.decision.basis}
 	result.consent_findings == []
-	result.relied_on == [tpo_consent]
+	result.defective == []
 }
 
-test_deny_defective_part2_consent_is_not_relied_on if {
+test_deny_defective_part2_consent_is_named if {
 	elements := object.remove(every_element, ["purpose"])
 	result := interop.consult with input as object.union(request, {"consents": facts(elements)})
-	result.decision.allow == false
-	"OBTAIN_PART2_CONSENT" in {r.code | some r in result.decision.requirements}
 	[f.code | some f in result.consent_findings] == ["PART2_CONSENT_ELEMENT_MISSING"]
-	result.relied_on == []
+	result.defective == ["Consent/c-test-p2"]
 }
 
-test_deny_without_authorizations_list if {
+test_deny_without_the_consent_is_no_part2_consent if {
 	result := interop.consult with input as object.remove(request, ["authorizations"])
-	result.relied_on == []
 	result.decision.allow == false
+	"OBTAIN_PART2_CONSENT" in {r.code | some r in result.decision.requirements}
+	result.defective == []
 }
