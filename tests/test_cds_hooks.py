@@ -150,8 +150,11 @@ def test_worked_example_gets_the_documented_card(client, decision_log_path, name
 
 def test_examples_are_documented_in_docs_interop():
     text = (EXAMPLES.parents[1] / "docs" / "interop.md").read_text(encoding="utf-8")
-    for path in sorted(EXAMPLES.glob("*.json")):
+    files = sorted(EXAMPLES.glob("*.json"))
+    assert len(files) == 4
+    for path in files:
         assert f"examples/cds-hooks/{path.name}" in text
+        assert path.read_text(encoding="utf-8").rstrip() in text  # shown in full, as shipped
 
 
 # ----------------------------------------------------------------------------- R4 / R5 consents
