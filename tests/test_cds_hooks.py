@@ -388,6 +388,22 @@ def test_consent_with_an_unmapped_purpose_code_is_named(client):
     ]
 
 
+def test_missing_patient_facts_are_named(client):
+    body = consult()
+    del body["extension"]["org.hipaa-gate.request"]["patient"]
+    assert paths(client.post(CONSULT, json=body)) == [
+        "/extension/org.hipaa-gate.request/patient/state"
+    ]
+
+
+def test_deeply_nested_provisions_are_refused_by_name(client):
+    provision = {"type": "permit"}
+    for _ in range(40):
+        provision = {"type": "deny", "provision": [provision]}
+    body = consult([r4_consent("c-test-deep", provision)])
+    assert paths(client.post(CONSULT, json=body)) == ["/context/consent/0/provision"]
+
+
 def test_not_a_consent_and_wrong_hook(client):
     body = consult([{"resourceType": "Patient", "id": "x"}])
     assert paths(client.post(CONSULT, json=body)) == ["/context/consent/0"]

@@ -93,8 +93,23 @@ def _model_errors(exc: ValidationError, base: str) -> list[dict[str, str]]:
     return details or [{"path": base, "message": "is not a valid FHIR Consent"}]
 
 
+#: Deeper provision trees are refused (real consents nest two or three levels).
+MAX_PROVISION_DEPTH = 16
+
+
+def _depth(prov: Any, level: int = 1) -> int:
+    children = prov.get("provision") if isinstance(prov, dict) else prov
+    if not isinstance(children, list) or level > MAX_PROVISION_DEPTH:
+        return level
+    return max([level, *(_depth(c, level + 1) for c in children if isinstance(c, dict))])
+
+
 def parse(resource: Any, path: str, vocab: Vocabulary) -> Consent:
     """Parse and check one Consent; ``path`` is its JSON Pointer in the hook request."""
+    if isinstance(resource, dict) and _depth(resource.get("provision")) > MAX_PROVISION_DEPTH:
+        raise ConsentProblem(
+            [{"path": path + "/provision", "message": "provisions are nested too deeply"}]
+        )
     if not isinstance(resource, dict) or resource.get("resourceType") != "Consent":
         raise ConsentProblem([{"path": path, "message": "must be a FHIR Consent resource"}])
     version = _version(resource)

@@ -356,6 +356,8 @@ def translate(
 
     body = base
     body["patient"] = dict(patient) if isinstance(patient, dict) else patient
+    if patient is None:
+        body["patient"] = {}  # its required facts are then named by the validation
     if isinstance(body.get("patient"), dict):
         body["patient"]["id"] = patient_ids[0]["value"]
         if restrictions:
