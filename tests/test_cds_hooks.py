@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from service.sidecar import free_port, policy_dir
 from tests.conftest import read_log
+from tests.contract import CDS_LOG_FIELDS
 from tests.interop_fixtures import (
     CONSULT,
     EXAMPLES,
@@ -141,6 +142,7 @@ def test_worked_example_gets_the_documented_card(client, decision_log_path, name
     card = the_card(resp)
     assert normalized(resp.get_json()) == expected
     [record] = read_log(decision_log_path)
+    assert set(record) == CDS_LOG_FIELDS
     assert record["decision_id"] == card["uuid"]
     assert record["source"] == "cds-hooks"
     assert record["hook_instance"] == request["hookInstance"]
