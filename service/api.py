@@ -134,6 +134,7 @@ def decide() -> Response:
         raise PolicyEngineUnavailable()
 
     g.outcome = "allow" if decision["allow"] else "deny"
+    metrics.count_break_glass(opa_input, decision)
     shaped = {"decision_id": decision_id, "request_id": request_id}
     shaped.update(decision)
     shaped["evaluated_at"] = now
@@ -156,6 +157,7 @@ def breach_plan() -> Response:
         "discovered_on": body["discovered_on"],
         "affected": body["affected"],
         "part2_records": body.get("part2_records", False),
+        "covered_entity": body.get("covered_entity", False),
     }
     answer = _answer_or_503(BREACH_DOCUMENT, plan_input)
     if not isinstance(answer, dict):

@@ -17,6 +17,7 @@ from service import config as config_mod
 from service import metrics
 from service.api import bp
 from service.auth import token_allowed
+from service.authorization_forms_api import bp as authorization_forms_bp
 from service.decision_log import DecisionLogFile, StdoutOnly, make_decision_logger
 from service.errors import (
     ApiError,
@@ -55,6 +56,9 @@ def load_openapi() -> dict[str, Any]:
     schemas = doc["components"]["schemas"]
     schemas["DecisionRequest"] = load_schema("request.schema.json")
     schemas["BreachPlanRequest"] = load_schema("breach_plan.schema.json")
+    schemas["AuthorizationRequirementsRequest"] = load_schema(
+        "authorization_requirements.schema.json"
+    )
     return doc
 
 
@@ -172,5 +176,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return jsonify(error.body()), error.status
 
     app.register_blueprint(bp)
+    app.register_blueprint(authorization_forms_bp)
     register_interop(app)
     return app

@@ -275,7 +275,7 @@ def decision_record(
     decision = decision or {}
     minimum = decision.get("minimum_necessary")
     permitted = minimum.get("permitted_elements") if isinstance(minimum, dict) else None
-    return {
+    record = {
         "decision_id": decision_id,
         "request_id": request_id,
         "source": "decide",
@@ -304,3 +304,7 @@ def decision_record(
         "latency_ms": round(latency_ms, 3),
         "input": loggable_input(opa_input, patient_ref),
     }
+    # Break-glass overrode an access control (privacy-office procedure §2): the record is flagged.
+    if decision.get("break_glass") is True and failure is None:
+        record["break_glass"] = True
+    return record

@@ -37,7 +37,7 @@ worker_class = "service.gunicorn_worker.JsonErrorThreadWorker"
 http_parser = "python"
 workers = _int("WORKERS", 2)
 threads = _int("THREADS", 4)
-wsgi_app = "service:create_app()"
+wsgi_app = "service.app:create_app()"
 timeout = 30
 graceful_timeout = _int("GRACEFUL_TIMEOUT", _CONFIG_DEFAULTS["GRACEFUL_TIMEOUT"])
 # Seconds an idle keep-alive connection stays open. A gateway in front pools its connections and

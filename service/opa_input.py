@@ -184,8 +184,11 @@ def _details(error: ValidationError) -> list[dict[str, str]]:
     path = list(error.absolute_path)
     if error.validator == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
+        # A conditional requirement (`if`/`then`) says why in its `$comment`.
+        why = error.schema.get("$comment") if "then" in error.absolute_schema_path else None
+        message = f"is required {why}" if why else "is required"
         return [
-            {"path": pointer([*path, name]), "message": "is required"}
+            {"path": pointer([*path, name]), "message": message}
             for name in error.validator_value
             if name not in instance
         ]

@@ -54,6 +54,7 @@ def test_minimal_request_gets_every_default():
             "mfa": True,
             "organization_id": None,
             "state": None,
+            "entity_types": None,
         },
         "patient": {
             "id": "p-test-0001",
@@ -101,6 +102,7 @@ def test_minimal_request_gets_every_default():
             "data_use_agreement_id": None,
             "irb_waiver_id": None,
             "rationale": None,
+            "break_glass": False,
         },
         "request_id": "req-1",
         "now": NOW,

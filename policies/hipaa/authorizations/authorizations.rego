@@ -30,13 +30,15 @@ _now_ns := time.parse_rfc3339_ns(input.now)
 #   `expires_on` is the last day on which it is in force (UTC); null means an expiration
 #   event rather than a date. Malformed fields make it invalid, and so does a document that
 #   combines one that must stand alone with another (164.508(b)(2)(iii), (b)(3)(ii);
-#   42 CFR 2.31(b), (d)): it is defective and covers nothing.
+#   42 CFR 2.31(b), (d)): it is defective and covers nothing. So is one whose `elements_present`
+#   lacks a required element (164.508(b)(2)(ii); elements.rego).
 valid(auth) if {
 	auth.signed == true
 	object.get(auth, "revoked", false) == false
 	time.parse_ns("2006-01-02", auth.signed_on) <= _now_ns
 	_unexpired(auth)
 	not _combined(auth)
+	not incomplete(auth)
 }
 
 # Categories whose permission must stand alone: an authorization for psychotherapy notes may be

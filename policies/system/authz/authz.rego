@@ -19,6 +19,7 @@ queryable_paths := {
 	["v1", "data", "hipaa", "state", "law"],
 	["v1", "data", "hipaa", "interop", "consult"],
 	["v1", "data", "hipaa", "consents", "findings"],
+	["v1", "data", "hipaa", "authorization_forms", "requirements"],
 }
 
 default allow := false
