@@ -296,7 +296,8 @@ def headline(eval_summary: dict, load: dict) -> dict:
             load["shims"]["always"]["decision_log_bytes"]
             / max(1, load["shims"]["always"]["decision_log_lines"])
         ),
-        "all_requests_ok": all(a.ok for a in load["attacks"]),
+        "all_requests_ok": all(a.ok for a in load["attacks"])
+        and all(p.ok for p in load.get("cds", [])),
     }
     met = targets.evaluate(figures)
     figures["targets_met"] = all(ok for _, _, ok in met)
