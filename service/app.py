@@ -32,7 +32,7 @@ from service.interop import register as register_interop
 from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
-from service.opa_input import load_element_catalog, load_schema, prepare_validation
+from service.opa_input import ecma_regex, load_element_catalog, load_schema, prepare_validation
 from service.sidecar import PACKAGE_DIR
 
 log = structlog.get_logger("hipaa_gate")
@@ -62,7 +62,13 @@ def load_openapi() -> dict[str, Any]:
     return doc
 
 
+#: The identifier syntax (request.schema.json ``$defs.identifier``), with ``\\Z`` for its ``$``.
+_HEADER_SAFE_ID = ecma_regex(load_schema("request.schema.json")["$defs"]["identifier"]["pattern"])
+
+
 def _http_error(exc: HTTPException) -> ApiError:
+    if exc.code == 500:
+        return InternalError()
     if exc.code == 404:
         return NotFound()
     if exc.code == 405:
@@ -91,7 +97,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TRUSTED_HOSTS=None,
     )
     app.json = JsonProvider(app)
-    sink = DecisionLogFile(cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always")
+    sink = DecisionLogFile(
+        cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always", runtime_dir=cfg["RUNTIME_DIR"]
+    )
     state = AppState(
         config=cfg,
         opa=OpaClient(
@@ -138,11 +146,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def finish_request(response: Response) -> Response:
+        # Nothing here may raise: a failure after the view would become a bare 500 without
+        # these headers and uncounted. Counted first; the request id is sent only when it has
+        # the identifier syntax (a caller's id always has; the header cannot be split).
         ctx = g._get_current_object()  # one context look-up instead of one per attribute
-        headers = response.headers
-        headers["X-Request-ID"] = ctx.get("request_id", "")
-        headers["Cache-Control"] = "no-store"
-        headers["X-Content-Type-Options"] = "nosniff"
         endpoint = ctx.get("endpoint_label", "other")
         status = response.status_code
         outcome = ctx.get("outcome") or ("ok" if status < 400 else "error")
@@ -150,6 +157,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         started = ctx.get("started")
         if started is not None:
             metrics.observe_request(endpoint, time.perf_counter() - started)
+        headers = response.headers
+        request_id = ctx.get("request_id")
+        if not isinstance(request_id, str) or not _HEADER_SAFE_ID.match(request_id):
+            request_id = ctx.request_id = str(uuid.uuid4())
+        headers["X-Request-ID"] = request_id
+        headers["Cache-Control"] = "no-store"
+        headers["X-Content-Type-Options"] = "nosniff"
         return response
 
     @app.errorhandler(ApiError)

@@ -13,6 +13,9 @@
 #     ref: https://www.ecfr.gov/current/title-42/section-2.31
 package hipaa.authorizations
 
+import data.hipaa.lib
+import data.hipaa.request
+
 # Treatment, payment and health care operations: what a part2_tpo_consent covers by its type
 # (42 CFR 2.33(b) as amended 2024).
 tpo_purposes := {"treatment", "payment", "health_care_operations"}
@@ -92,8 +95,9 @@ covers(auth, category) if {
 }
 
 _covers_recipient(auth) if {
-	is_string(input.recipient.id)
-	input.recipient.id in auth.recipients
+	some id in auth.recipients
+	is_string(id)
+	lib.id_key(id) == request.recipient_id
 }
 
 _covers_recipient(auth) if "*" in auth.recipients
