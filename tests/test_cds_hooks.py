@@ -513,3 +513,64 @@ def test_decide_records_say_their_source(client, decision_log_path):
     assert client.post("/v1/disclosures/decide", json=request_body()).status_code == 200
     [record] = read_log(decision_log_path)
     assert record["source"] == "decide"
+
+
+def test_psychotherapy_notes_combined_with_other_information_is_not_relied_on(client):
+    consent = r4_consent(
+        "c-test-psy",
+        {
+            "type": "deny",
+            "period": {"start": "2026-02-01", "end": "2030-01-31"},
+            "provision": [
+                {
+                    "type": "permit",
+                    "actor": [
+                        recipient_actor("http://hospital.example.org/payer", "hp-0000000001")
+                    ],
+                    "purpose": purposes("HPAYMT"),
+                    "securityLabel": labels("PSYTHPN"),
+                },
+                {
+                    "type": "permit",
+                    "actor": [
+                        recipient_actor("http://hospital.example.org/payer", "hp-0000000001")
+                    ],
+                    "purpose": purposes("HPAYMT"),
+                    "securityLabel": labels("HIV"),
+                },
+            ],
+        },
+    )
+    body = consult([consent], purpose="HPAYMT", facts=hiv_payment_facts())
+    card = the_card(client.post(CONSULT, json=body))
+    findings = card["extension"]["org.hipaa-gate.consent-findings"]
+    assert [(f["code"], f["citation"]) for f in findings] == [
+        ("PSYCHOTHERAPY_NOTES_AUTHORIZATION_COMBINED", "45 CFR 164.508(b)(3)(ii)")
+    ]
+    assert card["summary"] == "NO_CONSENT"
+    assert card["extension"]["basedOn"] == []
+
+
+def test_agreed_restriction_consent_yields_to_an_emergency(client):
+    consent = r4_consent(
+        "c-test-agreed",
+        {"type": "deny", "period": {"start": "2026-02-01", "end": "2030-01-31"}},
+        policyRule={
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/consentpolicycodes",
+                    "code": "hipaa-restrictions",
+                }
+            ]
+        },
+    )
+    facts = consult()["extension"]["org.hipaa-gate.request"]
+    facts["data"] = {"categories": ["general"], "elements": ["problem_list"]}
+    treat = the_card(client.post(CONSULT, json=consult([consent], facts=facts)))
+    assert treat["summary"] == "CONSENT_DENY"
+    reasons = treat["extension"]["org.hipaa-gate.decision"]["reasons"]
+    assert reasons[0]["restriction_reasons"] == ["agreed"]
+    emergency = the_card(
+        client.post(CONSULT, json=consult([consent], purpose="ETREAT", facts=facts))
+    )
+    assert emergency["summary"] == "CONSENT_PERMIT"
