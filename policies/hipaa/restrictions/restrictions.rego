@@ -59,9 +59,7 @@ _agreed(restriction) if restriction.reason == "agreed"
 #   rule: C5
 #   code: PATIENT_RESTRICTION
 #   citation: 45 CFR 164.522(a)(1)(iii), (a)(1)(v), (a)(1)(vi)
-#   message: |-
-#     A restriction the patient requested applies to this recipient, purpose and information; only
-#     the patient can lift it (or, for an agreed restriction, a termination under 164.522(a)(2)).
+#   message: A restriction the patient requested applies to this recipient, purpose and information.
 deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort(_reasons)}) if {
 	count(matching) > 0
 	input.purpose in bindable_purposes

@@ -66,10 +66,7 @@ test_deny_c5_reason_null if {
 	d.reasons == [{
 		"code": "PATIENT_RESTRICTION", "rule": "C5",
 		"citation": "45 CFR 164.522(a)(1)(iii), (a)(1)(v), (a)(1)(vi)",
-		"message": concat("", [
-			"A restriction the patient requested applies to this recipient, purpose and information; only\n",
-			"the patient can lift it (or, for an agreed restriction, a termination under 164.522(a)(2)).",
-		]),
+		"message": "A restriction the patient requested applies to this recipient, purpose and information.",
 		"restriction_reasons": [null],
 	}]
 }
