@@ -98,21 +98,19 @@ def iter_lines(path: str, on_problem: ProblemHandler) -> Iterator[tuple[int, str
         on_problem(Problem(path, number + 1, f"compressed file is truncated or corrupt ({exc})"))
 
 
-def read_records(
+def check_record(record: Any) -> str | None:
+    """Why ``record`` is not a usable decision record, or None when it is (public name)."""
+    return _check_record(record)
+
+
+def iter_records(
     paths: Iterable[str | os.PathLike[str]],
     on_problem: ProblemHandler = report_to_stderr,
     stats: ReadStats | None = None,
-) -> list[dict[str, Any]]:
-    """Every decision record in ``paths``, each ``decision_id`` once (the first copy read).
-
-    Lines that are not JSON, not objects, or lack ``timestamp``/``decision_id``/``allow`` are
-    reported through ``on_problem`` and skipped. JSON objects of another ``event`` (if a log
-    stream carries other lines) are counted in ``stats.other_events`` and skipped. A file that
-    cannot be opened raises ``OSError``.
-    """
+) -> Iterator[dict[str, Any]]:
+    """``read_records`` one record at a time (memory for the ids seen, not for the records)."""
     stats = stats if stats is not None else ReadStats()
     seen: set[str] = set()
-    records: list[dict[str, Any]] = []
 
     def problem(item: Problem) -> None:
         stats.problems += 1
@@ -139,6 +137,20 @@ def read_records(
                 stats.duplicates += 1
                 continue
             seen.add(record["decision_id"])
-            records.append(record)
             stats.records += 1
-    return records
+            yield record
+
+
+def read_records(
+    paths: Iterable[str | os.PathLike[str]],
+    on_problem: ProblemHandler = report_to_stderr,
+    stats: ReadStats | None = None,
+) -> list[dict[str, Any]]:
+    """Every decision record in ``paths``, each ``decision_id`` once (the first copy read).
+
+    Lines that are not JSON, not objects, or lack ``timestamp``/``decision_id``/``allow`` are
+    reported through ``on_problem`` and skipped. JSON objects of another ``event`` (if a log
+    stream carries other lines) are counted in ``stats.other_events`` and skipped. A file that
+    cannot be opened raises ``OSError``.
+    """
+    return list(iter_records(paths, on_problem, stats))

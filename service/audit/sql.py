@@ -1,0 +1,386 @@
+"""Every SQL statement the audit tools run, in one place.
+
+Two kinds:
+
+- ``SOURCES``: how DuckDB reads the files where they lie (JSON lines and gzip rotations through
+  ``read_csv`` one line per row, the Parquet archive through ``read_parquet``) and writes the
+  archive. These are DuckDB's table functions; on a distributed engine the archive is a table
+  (docs/scaling.md) and these are not needed.
+- ``QUERIES``: the analysis, over one relation ``decisions`` (the columns of ``COLUMNS``) and,
+  for the accounting, ``decisions_all`` (the same before de-duplication). Parameters are
+  ``$name``. tests/test_audit_sql.py transpiles each to Trino and Spark SQL with sqlglot and
+  parses the result, so they stay portable.
+"""
+
+from __future__ import annotations
+
+#: The decision relation (and the Parquet archive's columns, plus the ``day`` partition).
+COLUMNS: tuple[str, ...] = (
+    "decision_id",
+    "timestamp",
+    "ts",
+    "user_id",
+    "roles",
+    "organization_id",
+    "patient_ref",
+    "patient_state",
+    "recipient_type",
+    "recipient_id",
+    "recipient_name",
+    "recipient_address",
+    "purpose",
+    "categories",
+    "elements_permitted",
+    "allow",
+    "accountable",
+    "break_glass",
+    "basis",
+    "reasons",
+    "obligations",
+    "policy_revision",
+    "latency_ms",
+    "record",
+)
+
+#: The fields read from a decision record (contract §5); ``break_glass`` is absent from records
+#: written before break-glass existed and reads as NULL.
+RECORD_STRUCTURE = (
+    '{"decision_id": "VARCHAR", "timestamp": "VARCHAR", "event": "VARCHAR",'
+    ' "requester": {"user_id": "VARCHAR", "roles": ["VARCHAR"], "organization_id": "VARCHAR"},'
+    ' "patient_ref": "VARCHAR", "patient_state": "VARCHAR",'
+    ' "recipient": {"type": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR"},'
+    ' "purpose": "VARCHAR", "categories": ["VARCHAR"], "elements_permitted": ["VARCHAR"],'
+    ' "allow": "BOOLEAN", "accountable": "BOOLEAN", "break_glass": "BOOLEAN",'
+    ' "basis": ["VARCHAR"], "reasons": ["VARCHAR"], "obligations": ["VARCHAR"],'
+    ' "policy_revision": "VARCHAR", "latency_ms": "DOUBLE",'
+    ' "input": {"recipient": {"address": "VARCHAR"}}}'
+)
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (file names are interpolated into table-function calls)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def lines(path: str, compression: str) -> str:
+    """One row per line of a JSON-lines file (``line`` NULL for an empty line).
+
+    No delimiter or quote: the unit separator never occurs in valid JSON (control characters must
+    be escaped there), so a valid record is always exactly one column.
+    """
+    return (
+        f"read_csv({literal(path)}, columns = {{'line': 'VARCHAR'}}, delim = '\x1f', quote = '',"
+        f" escape = '', header = false, auto_detect = false, strict_mode = false,"
+        f" compression = {literal(compression)})"
+    )
+
+
+def line_check(path: str, compression: str) -> str:
+    """Counts for one JSON-lines file: non-blank lines, unusable lines, other events.
+
+    The same tests as ``service.logfiles`` (JSON object with a non-empty string ``timestamp``
+    and ``decision_id`` and a boolean ``allow``); a file with any unusable line is re-read line
+    by line to report each with its number.
+    """
+    return f"""
+WITH l AS (
+  SELECT line, json_valid(line) AS ok FROM {lines(path, compression)}
+  WHERE line IS NOT NULL AND trim(line) <> ''
+), t AS (
+  SELECT ok,
+    CASE WHEN ok THEN json_type(line) END AS kind,
+    CASE WHEN ok THEN json_extract_string(line, '$.event') END AS event,
+    CASE WHEN ok THEN json_type(line, '$.timestamp') END AS t_ts,
+    CASE WHEN ok THEN json_type(line, '$.decision_id') END AS t_id,
+    CASE WHEN ok THEN json_type(line, '$.allow') END AS t_allow,
+    CASE WHEN ok THEN json_extract_string(line, '$.timestamp') END AS ts,
+    CASE WHEN ok THEN json_extract_string(line, '$.decision_id') END AS id
+  FROM l
+), c AS (
+  SELECT *, (kind = 'OBJECT' AND coalesce(event, 'disclosure_decision') <> 'disclosure_decision')
+    AS other FROM t
+)
+SELECT count(*) AS lines,
+  count(*) FILTER (WHERE other) AS other_events,
+  count(*) FILTER (WHERE NOT other AND NOT (ok AND kind = 'OBJECT' AND t_ts = 'VARCHAR'
+    AND ts <> '' AND t_id = 'VARCHAR' AND id <> '' AND t_allow = 'BOOLEAN')) AS problems
+FROM c
+"""
+
+
+def json_source(path: str, compression: str, src: int) -> str:
+    """The decision records of one checked JSON-lines file as ``COLUMNS`` plus ``src``, ``day``."""
+    return f"""
+SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts,
+  j.requester.user_id AS user_id, j.requester.roles AS roles,
+  j.requester.organization_id AS organization_id, j.patient_ref, j.patient_state,
+  j.recipient.type AS recipient_type, j.recipient.id AS recipient_id,
+  j.recipient.name AS recipient_name, j.input.recipient.address AS recipient_address,
+  j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass, j.basis,
+  j.reasons, j.obligations, j.policy_revision, j.latency_ms, line AS record,
+  CAST(TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS DATE) AS day
+FROM (
+  SELECT line, json_transform(line, {literal(RECORD_STRUCTURE)}) AS j
+  FROM {lines(path, compression)} WHERE line IS NOT NULL AND trim(line) <> ''
+)
+WHERE coalesce(j.event, 'disclosure_decision') = 'disclosure_decision'
+"""
+
+
+def parquet_source(paths: list[str], src: int) -> str:
+    """Parquet archive files (``day=YYYY-MM-DD/*.parquet``) as ``COLUMNS`` plus ``src``, ``day``."""
+    files = "[" + ", ".join(literal(p) for p in paths) + "]"
+    cols = ", ".join(COLUMNS)
+    return (
+        f"SELECT {src} AS src, {cols}, day FROM read_parquet({files},"
+        " hive_partitioning = true, hive_types = {'day': DATE}, union_by_name = true)"
+    )
+
+
+def decisions_view(sources: list[str], *, deduplicate: bool) -> tuple[str, str]:
+    """``decisions_all`` (every copy) and ``decisions`` (each ``decision_id`` once, first copy).
+
+    Without ``deduplicate`` (one source, or the archive alone, which holds each id once)
+    ``decisions`` is ``decisions_all`` without the window that would sort every row.
+    """
+    union = "\nUNION ALL\n".join(sources) if sources else _EMPTY
+    all_view = f"CREATE OR REPLACE TEMP VIEW decisions_all AS {union}"
+    cols = ", ".join(COLUMNS)
+    if deduplicate:
+        body = (
+            f"SELECT {cols}, day FROM (SELECT *, row_number() OVER"
+            " (PARTITION BY decision_id ORDER BY src) AS copy FROM decisions_all) WHERE copy = 1"
+        )
+    else:
+        body = f"SELECT {cols}, day FROM decisions_all"
+    return all_view, f"CREATE OR REPLACE TEMP VIEW decisions AS {body}"
+
+
+_EMPTY = (
+    "SELECT * FROM (SELECT 0 AS src, NULL::VARCHAR AS decision_id, NULL::VARCHAR AS timestamp,"
+    " NULL::TIMESTAMPTZ AS ts, NULL::VARCHAR AS user_id, NULL::VARCHAR[] AS roles,"
+    " NULL::VARCHAR AS organization_id, NULL::VARCHAR AS patient_ref,"
+    " NULL::VARCHAR AS patient_state, NULL::VARCHAR AS recipient_type,"
+    " NULL::VARCHAR AS recipient_id, NULL::VARCHAR AS recipient_name,"
+    " NULL::VARCHAR AS recipient_address, NULL::VARCHAR AS purpose,"
+    " NULL::VARCHAR[] AS categories, NULL::VARCHAR[] AS elements_permitted,"
+    " NULL::BOOLEAN AS allow, NULL::BOOLEAN AS accountable, NULL::BOOLEAN AS break_glass,"
+    " NULL::VARCHAR[] AS basis, NULL::VARCHAR[] AS reasons, NULL::VARCHAR[] AS obligations,"
+    " NULL::VARCHAR AS policy_revision, NULL::DOUBLE AS latency_ms, NULL::VARCHAR AS record,"
+    " NULL::DATE AS day) WHERE false"
+)
+
+
+def archive_copy(source: str, out_dir: str, stem: str) -> str:
+    """Write one checked source's records to ``out_dir/day=YYYY-MM-DD/<stem>_<n>.parquet``."""
+    cols = ", ".join(COLUMNS)
+    return (
+        f"COPY (SELECT {cols}, day FROM ({source}) WHERE decision_id NOT IN"
+        " (SELECT decision_id FROM archived) ORDER BY day, ts, decision_id)"
+        f" TO {literal(out_dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day),"
+        f" FILENAME_PATTERN {literal(stem + '_{i}')}, OVERWRITE_OR_IGNORE true)"
+    )
+
+
+def record_digests(source: str) -> str:
+    """``(decision_id, sha256 of the record's line)`` of a source, for archive checks and seals."""
+    return f"SELECT decision_id, sha256(record) AS digest FROM ({source})"
+
+
+SESSION = (
+    "SET TimeZone = 'UTC'",
+    "SET preserve_insertion_order = false",
+)
+
+
+# ---------------------------------------------------------------- portable analysis
+
+#: The decisions that need a post-event review (privacy-office.md §2-§3).
+_NEEDS_REVIEW = """allow AND (coalesce(break_glass, false)
+    OR list_contains(obligations, 'POST_EVENT_REVIEW')
+    OR list_contains($emergency_purposes, purpose)
+    OR list_has_any(basis, $emergency_basis))"""
+
+QUERIES: dict[str, str] = {
+    # ---- accounting of disclosures (164.528; 42 CFR 2.25): the patient's accountable records,
+    # each decision once (the first copy read); the window and formats are applied by
+    # service.accounting exactly as for the line-by-line reader.
+    "accounting": """
+SELECT decision_id, timestamp, recipient_type, recipient_id, recipient_name, recipient_address,
+  purpose, categories, elements_permitted, basis
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY decision_id ORDER BY src) AS copy
+  FROM decisions_all
+  WHERE patient_ref = $patient_ref AND allow AND accountable
+    AND (NOT $part2 OR list_contains(basis, 'PART2_CONSENT'))
+) AS mine
+WHERE copy = 1
+""",
+    # ---- findings (privacy-office.md §1) ----
+    "finding_volume_spike": """
+WITH d AS (
+  SELECT user_id, decision_id, ts, CAST(ts AT TIME ZONE $tz AS DATE) AS day
+  FROM decisions WHERE allow AND user_id IS NOT NULL AND ts IS NOT NULL
+), daily AS (
+  SELECT user_id, day, count(*) AS n FROM d GROUP BY user_id, day
+), trail AS (
+  SELECT c.user_id, c.day, c.n, median(h.n) AS trailing_median, count(h.n) AS history_days
+  FROM daily AS c LEFT JOIN daily AS h
+    ON h.user_id = c.user_id AND date_diff('day', h.day, c.day) BETWEEN 1 AND $trailing_days
+  GROUP BY c.user_id, c.day, c.n
+), hits AS (
+  SELECT * FROM trail
+  WHERE n > $absolute_per_day
+     OR (history_days >= $min_history_days AND n >= $min_count
+         AND n > $median_multiplier * trailing_median)
+)
+SELECT h.user_id, h.day, h.n, h.trailing_median, h.history_days, min(d.ts) AS first_ts,
+  max(d.ts) AS last_ts, list(d.decision_id ORDER BY d.ts, d.decision_id) AS evidence
+FROM hits AS h JOIN d ON d.user_id = h.user_id AND d.day = h.day
+GROUP BY h.user_id, h.day, h.n, h.trailing_median, h.history_days
+ORDER BY h.day, h.user_id
+""",
+    "finding_deny_burst": """
+WITH d AS (
+  SELECT user_id, decision_id, ts, epoch(ts) AS t
+  FROM decisions WHERE NOT allow AND user_id IS NOT NULL AND ts IS NOT NULL
+), w AS (
+  SELECT user_id, t, count(*) OVER (PARTITION BY user_id ORDER BY t
+    RANGE BETWEEN CURRENT ROW AND $window_seconds FOLLOWING) AS n
+  FROM d
+), starts AS (
+  SELECT user_id, t,
+    CASE WHEN t - lag(t) OVER (PARTITION BY user_id ORDER BY t) <= $window_seconds
+      THEN 0 ELSE 1 END AS new_episode
+  FROM w WHERE n >= $count
+), episodes AS (
+  SELECT user_id, t, sum(new_episode) OVER (PARTITION BY user_id ORDER BY t
+    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS episode
+  FROM starts
+), spans AS (
+  SELECT user_id, episode, min(t) AS t0, max(t) + $window_seconds AS t1
+  FROM episodes GROUP BY user_id, episode
+)
+SELECT s.user_id, count(*) AS n, min(d.ts) AS first_ts, max(d.ts) AS last_ts,
+  list(d.decision_id ORDER BY d.ts, d.decision_id) AS evidence
+FROM spans AS s JOIN d ON d.user_id = s.user_id AND d.t >= s.t0 AND d.t <= s.t1
+GROUP BY s.user_id, s.episode
+ORDER BY first_ts, s.user_id
+""",
+    "finding_off_hours": """
+WITH d AS (
+  SELECT user_id, decision_id, ts, ts AT TIME ZONE $tz AS local_ts
+  FROM decisions WHERE allow AND ts IS NOT NULL
+), m AS (
+  SELECT *, hour(local_ts) * 60 + minute(local_ts) AS minute_of_day FROM d
+)
+SELECT user_id, CAST(local_ts AS DATE) AS day, count(*) AS n, min(ts) AS first_ts,
+  max(ts) AS last_ts, list(decision_id ORDER BY ts, decision_id) AS evidence
+FROM m
+WHERE NOT list_contains($days, isodow(local_ts))
+   OR ($start_minute < $end_minute
+       AND (minute_of_day < $start_minute OR minute_of_day >= $end_minute))
+   OR ($start_minute > $end_minute
+       AND minute_of_day < $start_minute AND minute_of_day >= $end_minute)
+GROUP BY user_id, CAST(local_ts AS DATE)
+ORDER BY day, user_id
+""",
+    "finding_flagged_patient": """
+SELECT user_id, patient_ref, CAST(ts AT TIME ZONE $tz AS DATE) AS day, count(*) AS n,
+  count(*) FILTER (WHERE allow) AS allowed, min(ts) AS first_ts, max(ts) AS last_ts,
+  list(decision_id ORDER BY ts, decision_id) AS evidence
+FROM decisions
+WHERE list_contains($watch_list, patient_ref) AND ts IS NOT NULL AND (allow OR $include_denied)
+GROUP BY user_id, patient_ref, CAST(ts AT TIME ZONE $tz AS DATE)
+ORDER BY day, patient_ref, user_id
+""",
+    "finding_many_recipients": """
+WITH d AS (
+  SELECT user_id, patient_ref, decision_id, ts, CAST(ts AT TIME ZONE $tz AS DATE) AS day,
+    coalesce(recipient_id, recipient_name, recipient_type) AS recipient
+  FROM decisions
+  WHERE allow AND ts IS NOT NULL AND patient_ref IS NOT NULL AND user_id IS NOT NULL
+), busy AS (
+  SELECT user_id, patient_ref, day FROM d
+  GROUP BY user_id, patient_ref, day HAVING count(*) > $max_recipients
+)
+SELECT d.user_id, d.patient_ref, d.day, count(DISTINCT d.recipient) AS n, min(d.ts) AS first_ts,
+  max(d.ts) AS last_ts, list(d.decision_id ORDER BY d.ts, d.decision_id) AS evidence
+FROM d JOIN busy AS b ON b.user_id = d.user_id AND b.patient_ref = d.patient_ref AND b.day = d.day
+GROUP BY d.user_id, d.patient_ref, d.day
+HAVING count(DISTINCT d.recipient) > $max_recipients
+ORDER BY d.day, d.user_id, d.patient_ref
+""",
+    "finding_break_glass": """
+SELECT decision_id, user_id, patient_ref, ts, purpose
+FROM decisions WHERE coalesce(break_glass, false)
+ORDER BY ts, decision_id
+""",
+    "finding_emergency": """
+SELECT decision_id, user_id, patient_ref, ts, purpose
+FROM decisions
+WHERE allow AND (list_contains($emergency_purposes, purpose)
+  OR list_has_any(basis, $emergency_basis))
+ORDER BY ts, decision_id
+""",
+    # ---- post-event review (§3) ----
+    "needs_review": f"""
+SELECT decision_id, ts, user_id, patient_ref, purpose, coalesce(break_glass, false) AS break_glass,
+  basis, obligations
+FROM decisions WHERE {_NEEDS_REVIEW}
+ORDER BY ts, decision_id
+""",
+    # ---- audit query: who disclosed what, when and why ----
+    "query": """
+SELECT timestamp, decision_id, user_id, patient_ref, purpose, recipient_type, recipient_id,
+  recipient_name, allow, basis, reasons, categories
+FROM decisions
+WHERE ($user_id IS NULL OR user_id = $user_id)
+  AND ($patient_ref IS NULL OR patient_ref = $patient_ref)
+  AND ($purpose IS NULL OR purpose = $purpose)
+  AND ($recipient IS NULL OR recipient_id = $recipient OR recipient_name = $recipient)
+  AND ($allow IS NULL OR allow = $allow)
+  AND ($since IS NULL OR CAST(ts AS DATE) >= $since)
+  AND ($until IS NULL OR CAST(ts AS DATE) <= $until)
+ORDER BY ts, decision_id
+LIMIT $limit
+""",
+    # ---- the HTML report ----
+    "report_totals": """
+SELECT count(*) AS decisions, count(*) FILTER (WHERE allow) AS allowed,
+  count(*) FILTER (WHERE NOT allow) AS denied, count(DISTINCT user_id) AS users,
+  count(DISTINCT patient_ref) AS patients, min(ts) AS first_ts, max(ts) AS last_ts
+FROM decisions
+""",
+    "report_per_day": """
+SELECT CAST(ts AT TIME ZONE $tz AS DATE) AS day, count(*) FILTER (WHERE allow) AS allowed,
+  count(*) FILTER (WHERE NOT allow) AS denied
+FROM decisions WHERE ts IS NOT NULL
+GROUP BY CAST(ts AT TIME ZONE $tz AS DATE)
+ORDER BY day
+""",
+    "report_by_purpose": """
+SELECT coalesce(purpose, '(none)') AS purpose, count(*) FILTER (WHERE allow) AS allowed,
+  count(*) FILTER (WHERE NOT allow) AS denied
+FROM decisions GROUP BY coalesce(purpose, '(none)')
+ORDER BY count(*) DESC, purpose
+""",
+    "report_top_users": """
+SELECT coalesce(user_id, '(none)') AS user_id, count(*) FILTER (WHERE allow) AS allowed,
+  count(*) FILTER (WHERE NOT allow) AS denied
+FROM decisions GROUP BY coalesce(user_id, '(none)')
+ORDER BY count(*) DESC, user_id LIMIT $top
+""",
+    "report_top_recipients": """
+SELECT coalesce(recipient_name, recipient_id, recipient_type, '(none)') AS recipient,
+  coalesce(recipient_type, '') AS recipient_type, count(*) AS disclosures
+FROM decisions WHERE allow
+GROUP BY coalesce(recipient_name, recipient_id, recipient_type, '(none)'),
+  coalesce(recipient_type, '')
+ORDER BY count(*) DESC, recipient LIMIT $top
+""",
+    # ---- the archive and seals (§4) ----
+    "archived_ids": """
+SELECT decision_id FROM decisions_all
+""",
+}
