@@ -233,7 +233,9 @@ def planted(days: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     # BREAK_GLASS and EMERGENCY: two each.
     for k in range(2):
         add(at(weekday, 10, 5 * k), "u-anom-bg", f"{k + 700:064x}", break_glass=True)
-        expected.append({"finding": "BREAK_GLASS", "user_id": "u-anom-bg", "patient_ref": None})
+        expected.append(
+            {"finding": "BREAK_GLASS", "user_id": "u-anom-bg", "patient_ref": f"{k + 700:064x}"}
+        )
     for k in range(2):
         add(
             at(weekday, 16, 5 * k),
@@ -244,7 +246,9 @@ def planted(days: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             recipient=("law_enforcement", "le-0001"),
             accountable=True,
         )
-        expected.append({"finding": "EMERGENCY", "user_id": "u-anom-em", "patient_ref": None})
+        expected.append(
+            {"finding": "EMERGENCY", "user_id": "u-anom-em", "patient_ref": f"{k + 800:064x}"}
+        )
     return out, expected
 
 

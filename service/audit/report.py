@@ -59,6 +59,9 @@ def _chart(kind: type, title: str, **extra: Any) -> Any:
         height=extra.pop("height", 360),
         legend_at_bottom=True,
         print_values=False,
+        truncate_label=-1,
+        truncate_legend=-1,
+        value_formatter=lambda v: f"{v:,.0f}",
         **extra,
     )
     return kind(config)
@@ -83,20 +86,26 @@ def charts(engine: Engine, tz: str) -> dict[str, str]:
     day_chart.add("allowed", [r["allowed"] for r in per_day])
     day_chart.add("denied", [r["denied"] for r in per_day])
 
-    by_purpose = engine.rows("report_by_purpose")
+    by_purpose = engine.rows("report_by_purpose")[::-1]
     purpose_chart = _chart(pygal.HorizontalStackedBar, "Allow / deny by purpose")
     purpose_chart.x_labels = [r["purpose"] for r in by_purpose]
     purpose_chart.add("allowed", [r["allowed"] for r in by_purpose])
     purpose_chart.add("denied", [r["denied"] for r in by_purpose])
 
-    users = engine.rows("report_top_users", {"top": TOP})
+    users = engine.rows("report_top_users", {"top": TOP})[::-1]
     user_chart = _chart(pygal.HorizontalStackedBar, f"Top {TOP} users")
     user_chart.x_labels = [r["user_id"] for r in users]
     user_chart.add("allowed", [r["allowed"] for r in users])
     user_chart.add("denied", [r["denied"] for r in users])
 
-    recipients = engine.rows("report_top_recipients", {"top": TOP})
-    recipient_chart = _chart(pygal.HorizontalBar, f"Top {TOP} recipients (allowed disclosures)")
+    recipients = engine.rows("report_top_recipients", {"top": TOP})[::-1]
+    recipient_chart = _chart(
+        pygal.HorizontalBar,
+        f"Top {TOP} recipients (allowed disclosures)",
+        width=1140,
+        height=380,
+        show_legend=False,
+    )
     recipient_chart.x_labels = [
         f"{r['recipient']} ({r['recipient_type']})" if r["recipient_type"] else r["recipient"]
         for r in recipients
