@@ -19,15 +19,19 @@ WINDOW = accounting.Window(dt.date(2020, 11, 28), dt.date(2026, 11, 28))
 
 
 def _log(tmp_path):
-    recs = [
-        record(when=f"2026-{m:02d}-01T10:00:00Z", decision_id=f"d-{m}") for m in range(1, 12)
-    ]
-    recs.append(record(decision_id="d-le", purpose="law_enforcement",
-                       recipient=("law_enforcement", "le-0001", "Synthetic Police Dept"),
-                       basis=["LAW_ENFORCEMENT"]))
+    recs = [record(when=f"2026-{m:02d}-01T10:00:00Z", decision_id=f"d-{m}") for m in range(1, 12)]
+    recs.append(
+        record(
+            decision_id="d-le",
+            purpose="law_enforcement",
+            recipient=("law_enforcement", "le-0001", "Synthetic Police Dept"),
+            basis=["LAW_ENFORCEMENT"],
+        )
+    )
     recs[-1]["input"]["recipient"] = {"type": "law_enforcement", "address": "1 Example Plaza"}
-    recs.append(record(decision_id="d-p2", basis=["PART2_CONSENT"],
-                       categories=["substance_use_disorder"]))
+    recs.append(
+        record(decision_id="d-p2", basis=["PART2_CONSENT"], categories=["substance_use_disorder"])
+    )
     recs.append(record(decision_id="d-tpo", accountable=False, purpose="treatment"))
     recs.append(record(decision_id="d-deny", allow=False))
     recs.append(record(decision_id="d-other", patient="p-test-0002"))

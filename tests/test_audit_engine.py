@@ -118,23 +118,57 @@ def test_audit_query_filters_and_formats(tmp_path, capsys, monkeypatch):
     from service.patient_ref import patient_ref
 
     ref = patient_ref("test-key-0123456789abcdef", "p-test-0042")
-    mine = decision(local(WEDNESDAY, 9), patient_ref=ref, user="u-test-7", purpose="payment",
-                    basis=["PAYMENT"])
+    mine = decision(
+        local(WEDNESDAY, 9), patient_ref=ref, user="u-test-7", purpose="payment", basis=["PAYMENT"]
+    )
     denied = decision(local(WEDNESDAY, 10), patient_ref=ref, user="u-test-7", allow=False)
     other = decision(local(WEDNESDAY, 11), user="u-test-8")
     log = write_log(tmp_path / "d.jsonl.gz", [mine, denied, other], gz=True)
-    assert cli.main(["audit", "query", "--patient", "p-test-0042", "--format", "json", str(log)]) == 0
+    assert (
+        cli.main(["audit", "query", "--patient", "p-test-0042", "--format", "json", str(log)]) == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert [r["decision_id"] for r in rows] == [mine["decision_id"], denied["decision_id"]]
-    assert cli.main(["audit", "query", "--user", "u-test-7", "--outcome", "deny", "--format",
-                     "csv", str(log)]) == 0
+    assert (
+        cli.main(
+            [
+                "audit",
+                "query",
+                "--user",
+                "u-test-7",
+                "--outcome",
+                "deny",
+                "--format",
+                "csv",
+                str(log),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("timestamp,decision_id,user_id")
-    assert len(out) == 2 and denied["decision_id"] in out[1] and ",deny," in out[1]
-    assert cli.main(["audit", "query", "--purpose", "payment", "--since", "2026-06-17",
-                     "--until", "2026-06-17", str(log)]) == 0
+    assert len(out) == 2
+    assert denied["decision_id"] in out[1]
+    assert ",deny," in out[1]
+    assert (
+        cli.main(
+            [
+                "audit",
+                "query",
+                "--purpose",
+                "payment",
+                "--since",
+                "2026-06-17",
+                "--until",
+                "2026-06-17",
+                str(log),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
-    assert text.startswith("1 decision(s).") and mine["decision_id"] in text
+    assert text.startswith("1 decision(s).")
+    assert mine["decision_id"] in text
     assert cli.main(["audit", "query", "--since", "2026-06-18", "--format", "json", str(log)]) == 0
     assert json.loads(capsys.readouterr().out) == []
 

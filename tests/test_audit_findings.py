@@ -108,8 +108,10 @@ def test_volume_spike_needs_enough_history_and_the_minimum_count(tmp_path):
 
 
 def _denials(minutes: list[int], user: str = "u-test-probe") -> list[dict]:
-    return [decision(local(WEDNESDAY, 10) + dt.timedelta(minutes=m), user=user, allow=False)
-            for m in minutes]
+    return [
+        decision(local(WEDNESDAY, 10) + dt.timedelta(minutes=m), user=user, allow=False)
+        for m in minutes
+    ]
 
 
 def test_deny_burst_at_the_count_within_the_window(tmp_path):

@@ -112,10 +112,8 @@ def file_digest(path: str) -> str:
 def record_digests(path: str, on_problem: ProblemHandler) -> tuple[list[list[str]], int]:
     """``([[decision_id, sha256 of the line], ...] sorted, problems)`` of one file (every copy)."""
     with Engine([path], on_problem=on_problem) as engine:
-        rows = engine.con.execute(
-            sql.record_digests("SELECT * FROM decisions_all") + " ORDER BY decision_id, digest"
-        ).fetchall()
-        return [[i, d] for i, d in rows], engine.stats.problems
+        rows = engine.rows("sealed_digests")
+        return [[r["decision_id"], r["digest"]] for r in rows], engine.stats.problems
 
 
 def _canonical(body: Mapping[str, Any]) -> bytes:
@@ -290,51 +288,33 @@ def archive_file(
     with Engine([path], on_problem=on_problem) as engine:
         result.problems = engine.stats.problems
         con = engine.con
-        existing = _archive_files(out)
-        if existing:
-            con.execute(
-                "CREATE TEMP TABLE archived AS "
-                + f"SELECT decision_id, sha256(record) AS digest FROM ({sql.parquet_source(existing, 0)})"
-            )
-        else:
-            con.execute("CREATE TEMP TABLE archived (decision_id VARCHAR, digest VARCHAR)")
+        # Only the partitions of the days this file covers can hold its decisions already.
+        days = [str(r["day"]) for r in engine.rows("source_days")]
+        existing = [f for d in days for f in sorted(str(p) for p in out.glob(f"day={d}/*.parquet"))]
         con.execute(
-            "CREATE TEMP TABLE source AS "
-            + sql.record_digests("SELECT * FROM decisions")
+            sql.digest_table("archived", sql.parquet_source(existing, 0) if existing else None)
         )
-        result.records = con.execute("SELECT count(*) FROM source").fetchone()[0]
-        result.already_archived = con.execute(
-            "SELECT count(*) FROM source WHERE decision_id IN (SELECT decision_id FROM archived)"
-        ).fetchone()[0]
+        con.execute(sql.digest_table("source", "SELECT * FROM decisions"))
         try:
             con.execute(sql.archive_copy("SELECT * FROM decisions", str(stage), _stem(path)))
             staged = sorted(str(p) for p in stage.glob("day=*/*.parquet"))
-            if staged:
-                con.execute(
-                    "CREATE TEMP TABLE staged AS "
-                    + f"SELECT decision_id, sha256(record) AS digest FROM ({sql.parquet_source(staged, 0)})"
-                )
-            else:
-                con.execute("CREATE TEMP TABLE staged (decision_id VARCHAR, digest VARCHAR)")
-            result.written = con.execute("SELECT count(*) FROM staged").fetchone()[0]
-            # Every source record is in the archive with the same digest; nothing else was staged.
-            mismatched = con.execute(
-                "SELECT decision_id FROM (SELECT * FROM source EXCEPT"
-                " (SELECT * FROM staged UNION SELECT * FROM archived))"
-            ).fetchall()
-            extra = con.execute(
-                "SELECT decision_id FROM (SELECT * FROM staged EXCEPT SELECT * FROM source)"
-            ).fetchall()
+            con.execute(
+                sql.digest_table("staged", sql.parquet_source(staged, 0) if staged else None)
+            )
+            (counts,) = engine.rows("archive_counts")
+            mismatched = [r["decision_id"] for r in engine.rows("archive_mismatches")]
         except duckdb.Error as exc:
             shutil.rmtree(stage, ignore_errors=True)
             result.message = f"archive write failed: {exc}"
             return result
-        if mismatched or extra or result.written + result.already_archived != (
-            result.records
-        ):
+        result.records = counts["records"]
+        result.written = counts["written"]
+        result.already_archived = counts["already_archived"]
+        # Every source record is in the archive with the same digest, nothing else was staged,
+        # and the counts agree.
+        if mismatched or result.written + result.already_archived != result.records:
             shutil.rmtree(stage, ignore_errors=True)
-            named = sorted({i for (i,) in mismatched + extra})[:20]
-            result.message = f"verification failed; records: {', '.join(named)}"
+            result.message = f"verification failed; records: {', '.join(mismatched[:20])}"
             return result
     for part in staged:
         rel = Path(part).relative_to(stage)
@@ -365,4 +345,3 @@ def is_live_log(path: str, environ: Mapping[str, str] | None = None) -> bool:
         return os.path.samefile(path, live)
     except OSError:
         return False
-

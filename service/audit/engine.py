@@ -82,9 +82,8 @@ def connect(memory_limit: str | None = None, temp_dir: str | None = None) -> Any
     con = duckdb.connect(":memory:")
     for statement in sql.SESSION:
         con.execute(statement)
-    con.execute(f"SET memory_limit = {sql.literal(memory_limit or DEFAULT_MEMORY_LIMIT)}")
-    if temp_dir:
-        con.execute(f"SET temp_directory = {sql.literal(temp_dir)}")
+    for statement in sql.memory_settings(memory_limit or DEFAULT_MEMORY_LIMIT, temp_dir):
+        con.execute(statement)
     return con
 
 
@@ -139,9 +138,7 @@ class Engine:
 
     def _parquet_readable(self, path: str) -> bool:
         try:
-            self.con.execute(
-                f"SELECT count(*) FROM parquet_metadata({sql.literal(path)})"
-            ).fetchall()
+            self.con.execute(sql.parquet_check(path)).fetchall()
         except duckdb.Error as exc:
             self.problem(path, 0, f"not a readable Parquet file ({_first_line(exc)})")
             return False
@@ -169,9 +166,7 @@ class Engine:
                 try:
                     record = json.loads(text)
                 except json.JSONDecodeError as exc:
-                    self.problem(
-                        path, number, f"not valid JSON ({exc.msg} at column {exc.colno})"
-                    )
+                    self.problem(path, number, f"not valid JSON ({exc.msg} at column {exc.colno})")
                     continue
                 if isinstance(record, dict) and record.get("event", DECISION_EVENT) != (
                     DECISION_EVENT

@@ -46,7 +46,9 @@ def check(data: Any) -> dict[str, Any]:
     try:
         ZoneInfo(data["time_zone"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise AuditConfigError(f"audit configuration: unknown time_zone {data['time_zone']!r}")
+        raise AuditConfigError(
+            f"audit configuration: unknown time_zone {data['time_zone']!r}"
+        ) from None
     return data
 
 

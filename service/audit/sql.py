@@ -182,6 +182,25 @@ def archive_copy(source: str, out_dir: str, stem: str) -> str:
     )
 
 
+def memory_settings(memory_limit: str, temp_dir: str | None) -> list[str]:
+    out = [f"SET memory_limit = {literal(memory_limit)}"]
+    if temp_dir:
+        out.append(f"SET temp_directory = {literal(temp_dir)}")
+    return out
+
+
+def parquet_check(path: str) -> str:
+    """Reads a Parquet file's footer: fails on a file that is not Parquet or is cut short."""
+    return f"SELECT count(*) FROM parquet_metadata({literal(path)})"
+
+
+def digest_table(name: str, source: str | None) -> str:
+    """A temporary table ``name(decision_id, digest)`` of a source's records (empty if None)."""
+    if source is None:
+        return f"CREATE OR REPLACE TEMP TABLE {name} (decision_id VARCHAR, digest VARCHAR)"
+    return f"CREATE OR REPLACE TEMP TABLE {name} AS {record_digests(source)}"
+
+
 def record_digests(source: str) -> str:
     """``(decision_id, sha256 of the record's line)`` of a source, for archive checks and seals."""
     return f"SELECT decision_id, sha256(record) AS digest FROM ({source})"
@@ -379,8 +398,30 @@ GROUP BY coalesce(recipient_name, recipient_id, recipient_type, '(none)'),
   coalesce(recipient_type, '')
 ORDER BY count(*) DESC, recipient LIMIT $top
 """,
-    # ---- the archive and seals (§4) ----
-    "archived_ids": """
-SELECT decision_id FROM decisions_all
+    # ---- the archive (§4): over the digest tables source, staged and archived ----
+    "source_days": """
+SELECT DISTINCT day FROM decisions WHERE day IS NOT NULL ORDER BY day
+""",
+    "archive_counts": """
+SELECT (SELECT count(*) FROM source) AS records,
+  (SELECT count(*) FROM staged) AS written,
+  (SELECT count(*) FROM source WHERE decision_id IN (SELECT decision_id FROM archived))
+    AS already_archived
+""",
+    # A source record not in the archive with the same digest, or a staged record not from the
+    # source: either fails the verification, by name.
+    "archive_mismatches": """
+SELECT decision_id FROM (
+  SELECT decision_id, digest FROM source
+  EXCEPT (SELECT decision_id, digest FROM staged UNION SELECT decision_id, digest FROM archived)
+) AS missing
+UNION
+SELECT decision_id FROM (
+  SELECT decision_id, digest FROM staged EXCEPT SELECT decision_id, digest FROM source
+) AS extra
+ORDER BY decision_id
+""",
+    "sealed_digests": """
+SELECT decision_id, sha256(record) AS digest FROM decisions_all ORDER BY decision_id, digest
 """,
 }
