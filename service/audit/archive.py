@@ -294,9 +294,9 @@ def archive_file(
         con.execute(
             sql.digest_table("archived", sql.parquet_source(existing, 0) if existing else None)
         )
-        con.execute(sql.digest_table("source", "SELECT * FROM decisions"))
+        con.execute(sql.digest_table("source", sql.DECISIONS))
         try:
-            con.execute(sql.archive_copy("SELECT * FROM decisions", str(stage), _stem(path)))
+            con.execute(sql.archive_copy(sql.DECISIONS, str(stage), _stem(path)))
             staged = sorted(str(p) for p in stage.glob("day=*/*.parquet"))
             con.execute(
                 sql.digest_table("staged", sql.parquet_source(staged, 0) if staged else None)

@@ -206,6 +206,9 @@ def record_digests(source: str) -> str:
     return f"SELECT decision_id, sha256(record) AS digest FROM ({source})"
 
 
+#: The readable decisions of the opened files, each once (the archive's input).
+DECISIONS = "SELECT * FROM decisions"
+
 SESSION = (
     "SET TimeZone = 'UTC'",
     "SET preserve_insertion_order = false",
@@ -218,7 +221,7 @@ SESSION = (
 _NEEDS_REVIEW = """allow AND (coalesce(break_glass, false)
     OR list_contains(obligations, 'POST_EVENT_REVIEW')
     OR list_contains($emergency_purposes, purpose)
-    OR list_has_any(basis, $emergency_basis))"""
+    OR array_length(array_intersect(basis, $emergency_basis)) > 0)"""
 
 QUERIES: dict[str, str] = {
     # ---- accounting of disclosures (164.528; 42 CFR 2.25): the patient's accountable records,
@@ -339,7 +342,7 @@ ORDER BY ts, decision_id
 SELECT decision_id, user_id, patient_ref, ts, purpose
 FROM decisions
 WHERE allow AND (list_contains($emergency_purposes, purpose)
-  OR list_has_any(basis, $emergency_basis))
+  OR array_length(array_intersect(basis, $emergency_basis)) > 0)
 ORDER BY ts, decision_id
 """,
     # ---- post-event review (§3) ----
