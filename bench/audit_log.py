@@ -270,6 +270,7 @@ def generate(
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     sql = CLEAN_SQL.replace("__PURPOSES__", _purpose_table())

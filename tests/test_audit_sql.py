@@ -37,7 +37,7 @@ def test_every_query_runs_on_duckdb_over_an_empty_log():
     for statement in sql.decisions_view([], deduplicate=True):
         con.execute(statement)
     for name in ("source", "staged", "archived"):
-        con.execute(sql.digest_table(name, None))
+        con.execute(sql.digest_table(name, None, day=name == "staged"))
     params = {
         "patient_ref": "x",
         "part2": False,

@@ -111,7 +111,7 @@ def file_digest(path: str) -> str:
 
 def record_digests(path: str, on_problem: ProblemHandler) -> tuple[list[list[str]], int]:
     """``([[decision_id, sha256 of the line], ...] sorted, problems)`` of one file (every copy)."""
-    with Engine([path], on_problem=on_problem) as engine:
+    with Engine([path], on_problem=on_problem, records=True) as engine:
         rows = engine.rows("sealed_digests")
         return [[r["decision_id"], r["digest"]] for r in rows], engine.stats.problems
 
@@ -285,21 +285,31 @@ def archive_file(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stage = out / f".staging-{uuid.uuid4().hex}"
-    with Engine([path], on_problem=on_problem) as engine:
+    with Engine([path], on_problem=on_problem, records=True) as engine:
         result.problems = engine.stats.problems
         con = engine.con
-        # Only the partitions of the days this file covers can hold its decisions already.
-        days = [str(r["day"]) for r in engine.rows("source_days")]
-        existing = [f for d in days for f in sorted(str(p) for p in out.glob(f"day={d}/*.parquet"))]
-        con.execute(
-            sql.digest_table("archived", sql.parquet_source(existing, 0) if existing else None)
-        )
-        con.execute(sql.digest_table("source", sql.DECISIONS))
         try:
             con.execute(sql.archive_copy(sql.DECISIONS, str(stage), _stem(path)))
             staged = sorted(str(p) for p in stage.glob("day=*/*.parquet"))
+            staged_source = sql.parquet_source(staged, 0) if staged else None
+            con.execute(sql.digest_table("staged", staged_source, day=True))
+            # Only the partitions of the days this file covers can hold its decisions already.
+            days = [str(r["day"]) for r in engine.rows("staged_days")]
+            existing = [f for d in days for f in sorted(map(str, out.glob(f"day={d}/*.parquet")))]
             con.execute(
-                sql.digest_table("staged", sql.parquet_source(staged, 0) if staged else None)
+                sql.digest_table("archived", sql.parquet_source(existing, 0) if existing else None)
+            )
+            if engine.rows("staged_overlap")[0]["n"]:  # overlapping rotations: write each once
+                for part in staged:
+                    con.execute(sql.without_archived(part, part + ".new"))
+                    os.replace(part + ".new", part)
+                con.execute(sql.digest_table("staged", sql.parquet_source(staged, 0), day=True))
+            # The source's own digests, read from its lines apart from the archive's writer.
+            selects = [sql.line_digests(p, c) for p, c in engine.json_files]
+            con.execute(
+                sql.digest_table_of("source", " UNION ".join(selects))
+                if selects
+                else sql.digest_table("source", None)
             )
             (counts,) = engine.rows("archive_counts")
             mismatched = [r["decision_id"] for r in engine.rows("archive_mismatches")]

@@ -96,13 +96,19 @@ class Engine:
         *,
         on_problem: ProblemHandler = report_to_stderr,
         environ: Mapping[str, str] | None = None,
+        records: bool = False,
     ) -> None:
+        """``records``: keep each JSON line in ``record`` (archive, seals; a slower parse)."""
         env = os.environ if environ is None else environ
+        self._json_source = sql.json_record_source if records else sql.json_source
         self._tmp = tempfile.TemporaryDirectory(prefix="hipaa-gate-audit-")
         self.on_problem = on_problem
         self.stats = EngineStats()
         self.con = connect(env.get("HIPAA_GATE_AUDIT_MEMORY_LIMIT"), self._tmp.name)
         self.sources: list[str] = []
+        #: The JSON-lines files the views read: ``(path, compression)``, a cleaned copy in place
+        #: of a file with unusable lines.
+        self.json_files: list[tuple[str, str]] = []
         try:
             self._open(paths)
         except BaseException:
@@ -152,9 +158,13 @@ class Engine:
             lines = other = problems = None
         if problems == 0 and other == 0:
             self.stats.lines += lines
-            return sql.json_source(path, compression, src)
+            self.json_files.append((path, compression))
+            return self._json_source(path, compression, src)
         cleaned = self._clean_copy(path)
-        return None if cleaned is None else sql.json_source(cleaned, "none", src)
+        if cleaned is None:
+            return None
+        self.json_files.append((cleaned, "none"))
+        return self._json_source(cleaned, "none", src)
 
     def _clean_copy(self, path: str) -> str | None:
         """Read ``path`` line by line, report each unusable line, keep the readable records."""

@@ -76,40 +76,66 @@ def lines(path: str, compression: str) -> str:
 
 
 def line_check(path: str, compression: str) -> str:
-    """Counts for one JSON-lines file: non-blank lines, unusable lines, other events.
+    """Counts for one JSON-lines file: non-blank lines, other events, unusable lines.
 
-    The same tests as ``service.logfiles`` (JSON object with a non-empty string ``timestamp``
-    and ``decision_id`` and a boolean ``allow``); a file with any unusable line is re-read line
-    by line to report each with its number.
+    The same tests as ``service.logfiles`` (a JSON object with a non-empty string ``timestamp``
+    and ``decision_id`` and a boolean ``allow``), with one parse of each line; a file with any
+    unusable line is re-read line by line to report each with its number.
     """
     return f"""
 WITH l AS (
-  SELECT line, json_valid(line) AS ok FROM {lines(path, compression)}
-  WHERE line IS NOT NULL AND trim(line) <> ''
+  SELECT try(json_extract(line, ['$.event', '$.timestamp', '$.decision_id', '$.allow'])) AS e,
+    ltrim(line)[1] = '{{' AS object
+  FROM {lines(path, compression)} WHERE line IS NOT NULL AND trim(line) <> ''
 ), t AS (
-  SELECT ok,
-    CASE WHEN ok THEN json_type(line) END AS kind,
-    CASE WHEN ok THEN json_extract_string(line, '$.event') END AS event,
-    CASE WHEN ok THEN json_type(line, '$.timestamp') END AS t_ts,
-    CASE WHEN ok THEN json_type(line, '$.decision_id') END AS t_id,
-    CASE WHEN ok THEN json_type(line, '$.allow') END AS t_allow,
-    CASE WHEN ok THEN json_extract_string(line, '$.timestamp') END AS ts,
-    CASE WHEN ok THEN json_extract_string(line, '$.decision_id') END AS id
+  SELECT e IS NOT NULL AND object AS ok, e[1] ->> '$' AS event, json_type(e[2]) AS t_ts,
+    e[2] ->> '$' AS ts, json_type(e[3]) AS t_id, e[3] ->> '$' AS id, json_type(e[4]) AS t_allow
   FROM l
 ), c AS (
-  SELECT *, (kind = 'OBJECT' AND coalesce(event, 'disclosure_decision') <> 'disclosure_decision')
-    AS other FROM t
+  SELECT *, ok AND coalesce(event, 'disclosure_decision') <> 'disclosure_decision' AS other
+  FROM t
 )
 SELECT count(*) AS lines,
   count(*) FILTER (WHERE other) AS other_events,
-  count(*) FILTER (WHERE NOT other AND NOT (ok AND kind = 'OBJECT' AND t_ts = 'VARCHAR'
-    AND ts <> '' AND t_id = 'VARCHAR' AND id <> '' AND t_allow = 'BOOLEAN')) AS problems
+  count(*) FILTER (WHERE NOT other AND NOT (ok AND t_ts = 'VARCHAR' AND ts <> ''
+    AND t_id = 'VARCHAR' AND id <> '' AND t_allow = 'BOOLEAN')) AS problems
 FROM c
 """
 
 
+#: ``read_json`` column types of the fields read from a decision record.
+JSON_COLUMNS = (
+    "{'event': 'VARCHAR', 'timestamp': 'VARCHAR', 'decision_id': 'VARCHAR',"
+    " 'requester': 'STRUCT(user_id VARCHAR, roles VARCHAR[], organization_id VARCHAR)',"
+    " 'patient_ref': 'VARCHAR', 'patient_state': 'VARCHAR',"
+    " 'recipient': 'STRUCT(type VARCHAR, id VARCHAR, name VARCHAR)', 'purpose': 'VARCHAR',"
+    " 'categories': 'VARCHAR[]', 'elements_permitted': 'VARCHAR[]', 'allow': 'BOOLEAN',"
+    " 'accountable': 'BOOLEAN', 'break_glass': 'BOOLEAN', 'basis': 'VARCHAR[]',"
+    " 'reasons': 'VARCHAR[]', 'obligations': 'VARCHAR[]', 'policy_revision': 'VARCHAR',"
+    " 'latency_ms': 'DOUBLE', 'input': 'STRUCT(recipient STRUCT(address VARCHAR))'}"
+)
+
+
 def json_source(path: str, compression: str, src: int) -> str:
-    """The decision records of one checked JSON-lines file as ``COLUMNS`` plus ``src``, ``day``."""
+    """The decision records of one checked JSON-lines file as ``COLUMNS`` plus ``src``, ``day``,
+    parsed by ``read_json`` (``record`` is NULL: the analysis does not need the line)."""
+    return f"""
+SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts,
+  j.requester.user_id AS user_id, j.requester.roles AS roles,
+  j.requester.organization_id AS organization_id, j.patient_ref, j.patient_state,
+  j.recipient.type AS recipient_type, j.recipient.id AS recipient_id,
+  j.recipient.name AS recipient_name, j.input.recipient.address AS recipient_address,
+  j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass, j.basis,
+  j.reasons, j.obligations, j.policy_revision, j.latency_ms, NULL::VARCHAR AS record,
+  CAST(TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS DATE) AS day
+FROM read_json({literal(path)}, format = 'newline_delimited', columns = {JSON_COLUMNS},
+  compression = {literal(compression)}) AS j
+WHERE coalesce(j.event, 'disclosure_decision') = 'disclosure_decision'
+"""
+
+
+def json_record_source(path: str, compression: str, src: int) -> str:
+    """As ``json_source``, with each record's original line in ``record`` (archive, seals)."""
     return f"""
 SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts,
   j.requester.user_id AS user_id, j.requester.roles AS roles,
@@ -175,10 +201,28 @@ def archive_copy(source: str, out_dir: str, stem: str) -> str:
     """Write one checked source's records to ``out_dir/day=YYYY-MM-DD/<stem>_<n>.parquet``."""
     cols = ", ".join(COLUMNS)
     return (
-        f"COPY (SELECT {cols}, day FROM ({source}) WHERE decision_id NOT IN"
-        " (SELECT decision_id FROM archived) ORDER BY day, ts, decision_id)"
+        f"COPY (SELECT {cols}, day FROM ({source}))"
         f" TO {literal(out_dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day),"
         f" FILENAME_PATTERN {literal(stem + '_{i}')}, OVERWRITE_OR_IGNORE true)"
+    )
+
+
+def without_archived(staged_file: str, out_file: str) -> str:
+    """Rewrite a staged partition file without the decisions the archive already holds."""
+    return (
+        f"COPY (SELECT * FROM read_parquet({literal(staged_file)}) WHERE decision_id NOT IN"
+        f" (SELECT decision_id FROM archived)) TO {literal(out_file)}"
+        " (FORMAT parquet, COMPRESSION zstd)"
+    )
+
+
+def line_digests(path: str, compression: str) -> str:
+    """``(decision_id, sha256 of the line)`` of a checked JSON-lines file, read independently of
+    the archive's writer (the archive is verified against it)."""
+    return (
+        "SELECT DISTINCT json_extract_string(line, '$.decision_id') AS decision_id,"
+        f" sha256(line) AS digest FROM {lines(path, compression)}"
+        " WHERE line IS NOT NULL AND trim(line) <> ''"
     )
 
 
@@ -194,16 +238,21 @@ def parquet_check(path: str) -> str:
     return f"SELECT count(*) FROM parquet_metadata({literal(path)})"
 
 
-def digest_table(name: str, source: str | None) -> str:
-    """A temporary table ``name(decision_id, digest)`` of a source's records (empty if None)."""
+def digest_table(name: str, source: str | None, *, day: bool = False) -> str:
+    """A temporary table ``name(decision_id, digest[, day])`` of a source's records (or empty)."""
     if source is None:
-        return f"CREATE OR REPLACE TEMP TABLE {name} (decision_id VARCHAR, digest VARCHAR)"
-    return f"CREATE OR REPLACE TEMP TABLE {name} AS {record_digests(source)}"
+        extra = ", day DATE" if day else ""
+        return f"CREATE OR REPLACE TEMP TABLE {name} (decision_id VARCHAR, digest VARCHAR{extra})"
+    return f"CREATE OR REPLACE TEMP TABLE {name} AS {record_digests(source, day=day)}"
 
 
-def record_digests(source: str) -> str:
-    """``(decision_id, sha256 of the record's line)`` of a source, for archive checks and seals."""
-    return f"SELECT decision_id, sha256(record) AS digest FROM ({source})"
+def digest_table_of(name: str, select: str) -> str:
+    return f"CREATE OR REPLACE TEMP TABLE {name} AS {select}"
+
+
+def record_digests(source: str, *, day: bool = False) -> str:
+    """``(decision_id, sha256 of the record's line[, day])`` of a source."""
+    return f"SELECT decision_id, sha256(record) AS digest{', day' if day else ''} FROM ({source})"
 
 
 #: The readable decisions of the opened files, each once (the archive's input).
@@ -402,11 +451,14 @@ GROUP BY coalesce(recipient_name, recipient_id, recipient_type, '(none)'),
 ORDER BY count(*) DESC, recipient LIMIT $top
 """,
     # ---- the archive (§4): over the digest tables source, staged and archived ----
-    "source_days": """
-SELECT DISTINCT day FROM decisions WHERE day IS NOT NULL ORDER BY day
+    "staged_days": """
+SELECT DISTINCT day FROM staged WHERE day IS NOT NULL ORDER BY day
+""",
+    "staged_overlap": """
+SELECT count(*) AS n FROM staged WHERE decision_id IN (SELECT decision_id FROM archived)
 """,
     "archive_counts": """
-SELECT (SELECT count(*) FROM source) AS records,
+SELECT (SELECT count(DISTINCT decision_id) FROM source) AS records,
   (SELECT count(*) FROM staged) AS written,
   (SELECT count(*) FROM source WHERE decision_id IN (SELECT decision_id FROM archived))
     AS already_archived
