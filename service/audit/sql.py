@@ -295,7 +295,9 @@ WITH d AS (
 ), daily AS (
   SELECT user_id, day, count(*) AS n FROM d GROUP BY user_id, day
 ), trail AS (
-  SELECT c.user_id, c.day, c.n, median(h.n) AS trailing_median, count(h.n) AS history_days
+  SELECT c.user_id, c.day, c.n,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) AS trailing_median,
+    count(h.n) AS history_days
   FROM daily AS c LEFT JOIN daily AS h
     ON h.user_id = c.user_id AND date_diff('day', h.day, c.day) BETWEEN 1 AND $trailing_days
   GROUP BY c.user_id, c.day, c.n
