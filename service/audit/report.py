@@ -130,6 +130,16 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _window_text(window: Mapping[str, Any]) -> str:
+    """A local calendar day as ``day 2026-01-21``; a span as its two ends; one time once."""
+    start, end = window.get("start") or "", window.get("end") or ""
+    if start[10:19] == "T00:00:00" and end[10:19] == "T00:00:00":
+        return f"day {_e(start[:10])}"
+    if start == end:
+        return _e(start)
+    return f"{_e(start)}<br>to {_e(end)}"
+
+
 def _findings_table(findings: list[dict[str, Any]]) -> str:
     if not findings:
         return "<p>No findings.</p>"
@@ -140,7 +150,7 @@ def _findings_table(findings: list[dict[str, Any]]) -> str:
         evidence = "<br>".join(f"<code>{_e(i)}</code>" for i in ids)
         if more > 0:
             evidence += f"<br>and {more} more"
-        window = f["window"] or {}
+        window = _window_text(f["window"] or {})
         review = f.get("review")
         status = ""
         if review:
@@ -155,7 +165,7 @@ def _findings_table(findings: list[dict[str, Any]]) -> str:
         rows.append(
             f'<tr><td class="{_e(f["severity"])}">{_e(f["finding"])}</td>'
             f"<td>{_e(f['severity'])}</td><td>{who}</td>"
-            f"<td>{_e(window.get('start'))}<br>{_e(window.get('end'))}</td>"
+            f"<td>{window}</td>"
             f"<td>{_e(f['rule'])}<br><small>{_e(f['citation'])}</small></td>"
             f"<td>{len(f['evidence'])}: {evidence}</td><td>{status}</td></tr>"
         )
