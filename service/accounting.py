@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import config
-from service.logfiles import Problem, ProblemHandler, ReadStats, iter_records, report_to_stderr
+from service.logfiles import (
+    Problem,
+    ProblemHandler,
+    ReadStats,
+    deduplicate,
+    iter_valid_records,
+    report_to_stderr,
+)
 from service.patient_ref import patient_ref as compute_patient_ref
 
 HIPAA_YEARS = 6
@@ -290,7 +297,14 @@ def from_logs(
     stats: ReadStats | None = None,
 ) -> list[dict[str, Any]]:
     """Read ``paths`` (plain or gzip, any order, deduplicated) and build the accounting."""
-    records = iter_records(paths, on_problem, stats)
+    # Read line by line, keeping only the patient's records (every copy): the de-duplication then
+    # gives what read_records would for them, without holding the whole log in memory.
+    mine = (
+        r
+        for r in iter_valid_records(paths, on_problem, stats)
+        if r.get("patient_ref") == patient_ref
+    )
+    records = deduplicate(mine, stats)
     return build(
         records,
         patient_ref=patient_ref,

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from service import accounting, replay, vendors
+from service import accounting, authorization_forms, replay, vendors
 
 
 def _cmd_serve(_args: argparse.Namespace) -> int:
@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_reviews(p)
     p = sub.add_parser("logs", help="Parquet archive, seals and their verification")
     audit_commands.add_logs(p)
+    p = sub.add_parser(
+        "authorization-form",
+        help="print a template of an authorization or Part 2 consent with its required elements "
+        "(HTML or Markdown)",
+    )
+    authorization_forms.add_arguments(p)
 
     return parser
 

@@ -103,14 +103,19 @@ def check_record(record: Any) -> str | None:
     return _check_record(record)
 
 
-def iter_records(
+def iter_valid_records(
     paths: Iterable[str | os.PathLike[str]],
     on_problem: ProblemHandler = report_to_stderr,
     stats: ReadStats | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """``read_records`` one record at a time (memory for the ids seen, not for the records)."""
+    """Every usable decision record in ``paths``, one at a time, every copy (not de-duplicated).
+
+    Lines that are not JSON, not objects, or lack ``timestamp``/``decision_id``/``allow`` are
+    reported through ``on_problem`` and skipped. JSON objects of another ``event`` (if a log
+    stream carries other lines) are counted in ``stats.other_events`` and skipped. A file that
+    cannot be opened raises ``OSError``.
+    """
     stats = stats if stats is not None else ReadStats()
-    seen: set[str] = set()
 
     def problem(item: Problem) -> None:
         stats.problems += 1
@@ -133,12 +138,33 @@ def iter_records(
             if why is not None:
                 problem(Problem(path, number, f"not a decision record: {why}"))
                 continue
-            if record["decision_id"] in seen:
-                stats.duplicates += 1
-                continue
-            seen.add(record["decision_id"])
-            stats.records += 1
             yield record
+
+
+def deduplicate(
+    records: Iterable[dict[str, Any]], stats: ReadStats | None = None
+) -> list[dict[str, Any]]:
+    """Each ``decision_id`` once: the first copy, except that a denial wins over an allow.
+
+    Copies of one record (overlapping rotated files) count as duplicates. A ``decision_id`` with
+    an ``allow: true`` line and an ``allow: false`` line is a decision whose record was written
+    and then could not be made durable (the fsync failed): the client got a 503, so the denial
+    wins whichever file or line comes first (docs/accounting.md).
+    """
+    stats = stats if stats is not None else ReadStats()
+    seen: dict[str, int] = {}  # decision_id -> index in out
+    out: list[dict[str, Any]] = []
+    for record in records:
+        index = seen.get(record["decision_id"])
+        if index is not None:
+            stats.duplicates += 1
+            if out[index]["allow"] and not record["allow"]:
+                out[index] = record  # the later failure wins
+            continue
+        seen[record["decision_id"]] = len(out)
+        out.append(record)
+        stats.records += 1
+    return out
 
 
 def read_records(
@@ -146,11 +172,9 @@ def read_records(
     on_problem: ProblemHandler = report_to_stderr,
     stats: ReadStats | None = None,
 ) -> list[dict[str, Any]]:
-    """Every decision record in ``paths``, each ``decision_id`` once (the first copy read).
+    """Every decision record in ``paths``, each ``decision_id`` once (``deduplicate``).
 
-    Lines that are not JSON, not objects, or lack ``timestamp``/``decision_id``/``allow`` are
-    reported through ``on_problem`` and skipped. JSON objects of another ``event`` (if a log
-    stream carries other lines) are counted in ``stats.other_events`` and skipped. A file that
-    cannot be opened raises ``OSError``.
+    Unusable lines are reported and skipped as ``iter_valid_records`` says.
     """
-    return list(iter_records(paths, on_problem, stats))
+    stats = stats if stats is not None else ReadStats()
+    return deduplicate(iter_valid_records(paths, on_problem, stats), stats)

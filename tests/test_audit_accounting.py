@@ -99,3 +99,28 @@ def test_the_command_uses_duckdb_by_default_and_lines_on_request(tmp_path, capsy
     assert outputs[0] == outputs[1]
     assert outputs[0].startswith("Accounting of disclosures (45 CFR 164.528)")
     assert json.dumps(outputs[0])  # text output, non-empty
+
+
+def test_a_denial_record_of_the_same_decision_wins_on_both_paths(tmp_path):
+    # A decision whose record could not be made durable: the allow line, then the service's
+    # denial under the same decision_id (docs/accounting.md). It is not a disclosure.
+    allowed = record(when="2026-03-01T10:00:00Z", decision_id="d-failed")
+    denied = {
+        **allowed,
+        "allow": False,
+        "accountable": False,
+        "reasons": ["decision_log_unavailable"],
+    }
+    kept = record(when="2026-04-01T10:00:00Z", decision_id="d-kept")
+    newer = write_log(tmp_path / "decisions.jsonl", [denied, kept])
+    older = write_log(tmp_path / "decisions.jsonl.1.gz", [allowed], compress=True)
+    for paths in ([str(newer), str(older)], [str(older), str(newer)]):
+        old, new, *_ = both(paths)
+        assert [e["decision_id"] for e in new] == [e["decision_id"] for e in old] == ["d-kept"]
+    # In one rotated file, the archive keeps the denial and verifies.
+    one = write_log(tmp_path / "one.jsonl.2", [allowed, kept, denied])
+    out = tmp_path / "archive"
+    result = archive.archive_file(str(one), str(out))
+    assert (result.verified, result.records, result.written) == (True, 2, 2)
+    new, _ = disclosures.from_logs([str(out)], patient_ref=REF, window=WINDOW)
+    assert [e["decision_id"] for e in new] == ["d-kept"]

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from service import config as service_config
-from service.audit import archive, findings, policy, query, report, reviews
-from service.audit.engine import Engine, EngineError
+from service.audit import findings, policy, reviews
 from service.patient_ref import patient_ref as compute_patient_ref
+
+# DuckDB, cryptography and pygal are imported by the commands that use them, not by every
+# `hipaa-gate` invocation (`serve` among them).
 
 OK, INCOMPLETE, ERROR = 0, 1, 2
 
@@ -35,7 +37,7 @@ def _err(message: str) -> int:
     return ERROR
 
 
-def _incomplete(engine: Engine) -> int:
+def _incomplete(engine: Any) -> int:
     if engine.incomplete:
         print(
             f"warning: {engine.stats.problems} log line(s) or file(s) could not be read "
@@ -51,6 +53,9 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     """Turn the expected failures into one ``error:`` line and exit code 2."""
 
     def run(args: argparse.Namespace) -> int:
+        from service.audit import archive
+        from service.audit.engine import EngineError
+
         try:
             return func(args)
         except OSError as exc:
@@ -78,6 +83,8 @@ def _write(text: str, out: str | None) -> None:
 
 
 def _cmd_findings(args: argparse.Namespace) -> int:
+    from service.audit.engine import Engine
+
     cfg = policy.load(args.config)
     reviewed, review_problems = reviews.load(reviews.review_log_path(args.review_log))
     with Engine(args.logfiles) as engine:
@@ -118,6 +125,9 @@ def findings_text(items: list[dict[str, Any]]) -> str:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
+    from service.audit import query
+    from service.audit.engine import Engine
+
     ref = args.patient_ref
     if args.patient:
         key = service_config.resolve()["PATIENT_REF_KEY"]
@@ -140,6 +150,9 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from service.audit import report
+    from service.audit.engine import Engine
+
     cfg = policy.load(args.config)
     reviewed, review_problems = reviews.load(reviews.review_log_path(args.review_log))
     with Engine(args.logfiles) as engine:
@@ -156,6 +169,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_reviews_list(args: argparse.Namespace) -> int:
+    from service.audit.engine import Engine
+
     cfg = policy.load(args.config)
     reviewed, review_problems = reviews.load(reviews.review_log_path(args.review_log))
     with Engine(args.logfiles) as engine:
@@ -186,6 +201,8 @@ def _cmd_reviews_record(args: argparse.Namespace) -> int:
 
 
 def _cmd_logs_archive(args: argparse.Namespace) -> int:
+    from service.audit import archive
+
     key = archive.private_key() if args.seal else None
     code = OK
     results = []
@@ -215,6 +232,8 @@ def _cmd_logs_archive(args: argparse.Namespace) -> int:
 
 
 def _cmd_logs_seal(args: argparse.Namespace) -> int:
+    from service.audit import archive
+
     key = archive.private_key()
     code = OK
     for path in args.files:
@@ -226,6 +245,8 @@ def _cmd_logs_seal(args: argparse.Namespace) -> int:
 
 
 def _cmd_logs_verify(args: argparse.Namespace) -> int:
+    from service.audit import archive
+
     key = archive.public_key()
     sealed, unsealed = archive.sealable_files(args.paths)
     verdicts = [archive.verify_one(path, key) for path in sealed]
@@ -246,6 +267,8 @@ def _cmd_logs_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_logs_keygen(args: argparse.Namespace) -> int:
+    from service.audit import archive
+
     try:
         archive.generate_keys(args.private, args.public)
     except FileExistsError:

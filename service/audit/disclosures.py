@@ -8,11 +8,13 @@ accounting for the same log (tests/test_audit_accounting.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service import accounting
-from service.audit.engine import Engine
 from service.logfiles import ProblemHandler, report_to_stderr
+
+if TYPE_CHECKING:  # DuckDB is imported only where a log is opened
+    from service.audit.engine import Engine
 
 
 def as_record(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,6 +70,8 @@ def from_logs(
     on_problem: ProblemHandler = report_to_stderr,
 ) -> tuple[list[dict[str, Any]], int]:
     """Open ``paths`` and build the accounting: ``(entries, problems)``."""
+    from service.audit.engine import Engine
+
     with Engine(list(paths), on_problem=on_problem) as engine:
         found = entries(
             engine, patient_ref=patient_ref, window=window, part2=part2, on_problem=on_problem

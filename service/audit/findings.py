@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from service.audit import policy
-from service.audit.engine import Engine
+
+if TYPE_CHECKING:  # DuckDB is imported only where a log is opened
+    from service.audit.engine import Engine
 
 RULES = (
     "VOLUME_SPIKE",

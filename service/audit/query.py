@@ -7,9 +7,11 @@ import datetime as dt
 import io
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.audit.engine import Engine
+if TYPE_CHECKING:  # DuckDB is imported only where a log is opened
+    from service.audit.engine import Engine
+
 
 COLUMNS = (
     "timestamp",

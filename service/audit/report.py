@@ -11,13 +11,15 @@ import datetime as dt
 import html
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pygal
 from pygal.style import Style
 
-from service.audit.engine import Engine
 from service.audit.findings import iso
+
+if TYPE_CHECKING:  # DuckDB is imported only where a log is opened
+    from service.audit.engine import Engine
 
 TOP = 10
 EVIDENCE_SHOWN = 5

@@ -14,12 +14,14 @@ import json
 import os
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from service.audit.engine import Engine
 from service.audit.findings import iso
 from service.decision_log import DecisionLogFile
 from service.logfiles import Problem, ProblemHandler, iter_lines, report_to_stderr
+
+if TYPE_CHECKING:  # DuckDB is imported only where a log is opened
+    from service.audit.engine import Engine
 
 EVENT = "post_event_review"
 OUTCOMES = ("appropriate", "inappropriate", "needs_follow_up")

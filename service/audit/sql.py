@@ -164,7 +164,8 @@ def parquet_source(paths: list[str], src: int) -> str:
 
 
 def decisions_view(sources: list[str], *, deduplicate: bool) -> tuple[str, str]:
-    """``decisions_all`` (every copy) and ``decisions`` (each ``decision_id`` once, first copy).
+    """``decisions_all`` (every copy) and ``decisions`` (each ``decision_id`` once: the first
+    copy, except that a denial wins over an allow, as in ``service.logfiles.deduplicate``).
 
     Without ``deduplicate`` (one source, or the archive alone, which holds each id once)
     ``decisions`` is ``decisions_all`` without the window that would sort every row.
@@ -175,7 +176,8 @@ def decisions_view(sources: list[str], *, deduplicate: bool) -> tuple[str, str]:
     if deduplicate:
         body = (
             f"SELECT {cols}, day FROM (SELECT *, row_number() OVER"
-            " (PARTITION BY decision_id ORDER BY src) AS copy FROM decisions_all) WHERE copy = 1"
+            " (PARTITION BY decision_id ORDER BY allow, src) AS copy FROM decisions_all)"
+            " WHERE copy = 1"
         )
     else:
         body = f"SELECT {cols}, day FROM decisions_all"
@@ -221,7 +223,8 @@ def line_digests(path: str, compression: str) -> str:
     the archive's writer (the archive is verified against it)."""
     return (
         "SELECT DISTINCT json_extract_string(line, '$.decision_id') AS decision_id,"
-        f" sha256(line) AS digest FROM {lines(path, compression)}"
+        " sha256(line) AS digest, CAST(json_extract(line, '$.allow') AS BOOLEAN) AS allow"
+        f" FROM {lines(path, compression)}"
         " WHERE line IS NOT NULL AND trim(line) <> ''"
     )
 
@@ -242,7 +245,10 @@ def digest_table(name: str, source: str | None, *, day: bool = False) -> str:
     """A temporary table ``name(decision_id, digest[, day])`` of a source's records (or empty)."""
     if source is None:
         extra = ", day DATE" if day else ""
-        return f"CREATE OR REPLACE TEMP TABLE {name} (decision_id VARCHAR, digest VARCHAR{extra})"
+        return (
+            f"CREATE OR REPLACE TEMP TABLE {name} (decision_id VARCHAR, digest VARCHAR,"
+            f" allow BOOLEAN{extra})"
+        )
     return f"CREATE OR REPLACE TEMP TABLE {name} AS {record_digests(source, day=day)}"
 
 
@@ -251,8 +257,9 @@ def digest_table_of(name: str, select: str) -> str:
 
 
 def record_digests(source: str, *, day: bool = False) -> str:
-    """``(decision_id, sha256 of the record's line[, day])`` of a source."""
-    return f"SELECT decision_id, sha256(record) AS digest{', day' if day else ''} FROM ({source})"
+    """``(decision_id, sha256 of the record's line, allow[, day])`` of a source."""
+    extra = ", day" if day else ""
+    return f"SELECT decision_id, sha256(record) AS digest, allow{extra} FROM ({source})"
 
 
 #: The readable decisions of the opened files, each once (the archive's input).
@@ -274,8 +281,9 @@ _NEEDS_REVIEW = """allow AND (coalesce(break_glass, false)
 
 QUERIES: dict[str, str] = {
     # ---- accounting of disclosures (164.528; 42 CFR 2.25): the patient's accountable records,
-    # each decision once (the first copy read); the window and formats are applied by
-    # service.accounting exactly as for the line-by-line reader.
+    # each decision once (the first copy read), none that also has a denial record (a decision
+    # whose record could not be made durable: the client got a 503); the window and formats are
+    # applied by service.accounting exactly as for the line-by-line reader.
     "accounting": """
 SELECT decision_id, timestamp, recipient_type, recipient_id, recipient_name, recipient_address,
   purpose, categories, elements_permitted, basis
@@ -284,6 +292,8 @@ FROM (
   FROM decisions_all
   WHERE patient_ref = $patient_ref AND allow AND accountable
     AND (NOT $part2 OR list_contains(basis, 'PART2_CONSENT'))
+    AND decision_id NOT IN (
+      SELECT decision_id FROM decisions_all WHERE patient_ref = $patient_ref AND NOT allow)
 ) AS mine
 WHERE copy = 1
 """,
@@ -467,11 +477,18 @@ SELECT (SELECT count(DISTINCT decision_id) FROM source) AS records,
 """,
     # A source record not in the archive with the same digest, or a staged record not from the
     # source: either fails the verification, by name.
+    # A source record the archive does not hold with the same digest (or superseded by a denial
+    # of the same decision: the denial wins), or a staged record not from the source: either fails
+    # the verification, by name.
     "archive_mismatches": """
-SELECT decision_id FROM (
-  SELECT decision_id, digest FROM source
-  EXCEPT (SELECT decision_id, digest FROM staged UNION SELECT decision_id, digest FROM archived)
-) AS missing
+SELECT s.decision_id FROM source AS s
+WHERE NOT EXISTS (
+  SELECT 1 FROM (
+    SELECT decision_id, digest, allow FROM staged
+    UNION ALL SELECT decision_id, digest, allow FROM archived
+  ) AS a
+  WHERE a.decision_id = s.decision_id AND (a.digest = s.digest OR (s.allow AND NOT a.allow))
+)
 UNION
 SELECT decision_id FROM (
   SELECT decision_id, digest FROM staged EXCEPT SELECT decision_id, digest FROM source
