@@ -238,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=5_000_000)
     parser.add_argument("--work", help="working directory (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the generated log")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the log already generated in --work"
+    )
     parser.add_argument("--merge", help="file whose last JSON line holds bench/run.py's figures")
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -257,10 +260,16 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(work / "archive", ignore_errors=True)
     try:
-        print(f"generating {args.records:,} records in {work}", file=sys.stderr)
-        manifest = generate(work / "log", args.records)
         manifest_path = work / "manifest.json"
-        manifest_path.write_text(json.dumps(manifest))
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        if not (
+            args.reuse
+            and manifest.get("clean_records") == args.records
+            and all(Path(p).exists() for p in manifest["files"])
+        ):
+            print(f"generating {args.records:,} records in {work}", file=sys.stderr)
+            manifest = generate(work / "log", args.records)
+            manifest_path.write_text(json.dumps(manifest))
         print(f"  generated in {manifest['seconds']} s", file=sys.stderr)
         runs = {}
         for kind in ("lines", "duckdb_json", "archive", "duckdb_parquet", "findings"):
