@@ -28,6 +28,7 @@ from service.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from service.interop import register as register_interop
 from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
@@ -190,4 +191,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(authorization_forms_bp)
+    register_interop(app)
     return app
