@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -203,7 +204,7 @@ def verify_one(
             "sealed file is missing",
             removed=[i for i, _ in body["digests"]],
         )
-    if file_digest(sealed_file) == body["sha256"]:
+    if hmac.compare_digest(file_digest(sealed_file), str(body["sha256"])):
         return Verdict(sealed_file, True, f"ok ({body['records']} records)")
     now, _ = record_digests(sealed_file, on_problem)
     before = {}
