@@ -764,11 +764,18 @@ def test_accounting_of_a_log_written_by_the_running_service(
         {
             "code": "LAW_ENFORCEMENT",
             "statement": "a law enforcement purpose (court order, warrant or subpoena)",
-            # v1.2: the policy's own citation, logged with the basis.
-            "citation": "45 CFR 164.512(f)(1)(ii)(A)",
+            "citation": "45 CFR 164.512(f)(1)",
         }
     ]
-    assert "164.512(f)(1)(ii)(A)" in le["purpose_statement"]
+    assert "164.512(f)" in le["purpose_statement"]
+    # v1.2: the log itself keeps the policy's own citation with each basis.
+    logged = [json.loads(line) for line in decision_log_path.read_text().splitlines()]
+    le_record = next(
+        r for r in logged if r["decision_id"] == accountable["law_enforcement_order"]["decision_id"]
+    )
+    assert le_record["basis"] == [
+        {"code": "LAW_ENFORCEMENT", "rule": "P14", "citation": "45 CFR 164.512(f)(1)(ii)(A)"}
+    ]
     wc = next(
         e for e in entries if e["decision_id"] == accountable["workers_compensation"]["decision_id"]
     )
