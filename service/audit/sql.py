@@ -42,8 +42,8 @@ COLUMNS: tuple[str, ...] = (
     "record",
 )
 
-#: The fields read from a decision record (docs/api.md, decision log); ``break_glass`` is absent from records
-#: written before break-glass existed and reads as NULL.
+#: The fields read from a decision record (docs/api.md, decision log); ``break_glass`` is absent
+#: from records written before break-glass existed and reads as NULL.
 RECORD_STRUCTURE = (
     '{"decision_id": "VARCHAR", "timestamp": "VARCHAR", "event": "VARCHAR",'
     ' "requester": {"user_id": "VARCHAR", "roles": ["VARCHAR"], "organization_id": "VARCHAR"},'
