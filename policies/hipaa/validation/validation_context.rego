@@ -67,12 +67,6 @@ _well_formed_facts if {
 		input.context.report_required_by_law, input.context.part2_court_order,
 	} == {true, false}
 	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
-	_optional_identifier(input.recipient.id)
-	_optional_identifier(input.context.approval_id)
-	_optional_identifier(input.context.data_use_agreement_id)
-	_optional_identifier(input.context.irb_waiver_id)
-	_optional_identifier(object.get(input, "request_id", null))
-	_optional_identifier(input.requester.organization_id)
 	type_name(input.context.rationale) in {"string", "null"}
 }
 

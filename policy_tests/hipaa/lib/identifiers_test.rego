@@ -89,3 +89,24 @@ test_deny_hostile_identifier_in_authorizations if {
 test_allow_empty_optional_identifier_reads_as_none if {
 	count(validation.problems) == 0 with input as object.union(fx.base, {"context": {"irb_waiver_id": ""}})
 }
+
+# The one-check form (identifier_lists_pattern) agrees with `identifier` on every value, in a
+# required and in an optional position; an optional id may also be null or "".
+_lists_match(required, optional) if regex.match(lib.identifier_lists_pattern, json.marshal([required, optional]))
+
+test_allow_identifier_lists if {
+	_lists_match(["u-102", "U-102"], ["npi-0000000001", null, "", "org.example:unit/7", "jane.doe@example.org", null])
+	_lists_match([], [])
+	_lists_match(["a"], [null])
+}
+
+test_deny_identifier_lists_hostile_id_in_any_position if {
+	every id in array.concat(hostile_ids, [7, null, true, [], {}, ["u-102"]]) {
+		not _lists_match([id, "u-102"], [null, "x"])
+		not _lists_match(["u-102", id], [null, "x"])
+	}
+	every id in array.concat([x | some x in hostile_ids; x != ""], [7, true, [], {}, ["u-102"], "\"u-102\""]) {
+		not _lists_match(["u-102", "p-1"], [id, null])
+		not _lists_match(["u-102", "p-1"], [null, "x", id])
+	}
+}
