@@ -40,7 +40,10 @@ deny contains lib.deny(rego.metadata.chain(), _role_fields) if not role_permitte
 #   citation: 45 CFR 164.308(a)(3)(ii)(C), 164.308(a)(4)(ii)(C)
 #   message: >-
 #     The requester's access has been revoked; only its restoration (removal from the revoked-access list) changes this.
-deny contains lib.deny(rego.metadata.chain(), {}) if lib.id_key(input.requester.user_id) in revoked_users
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	some id, _ in data.config.revoked_access.users
+	lower(id) == lower(input.requester.user_id)
+}
 
 # METADATA
 # title: S4 Recipient identity verified
@@ -79,7 +82,3 @@ role_permitted if {
 	some role in input.requester.roles
 	data.config.roles.roles[role].purposes[input.purpose]
 }
-
-# The revoked-access list (policy data) by normalized user id: a user id in another case is the
-# same user (identifiers are case-insensitive; hipaa.lib.id_key).
-revoked_users contains lib.id_key(id) if some id, _ in data.config.revoked_access.users
