@@ -33,6 +33,11 @@ import data.hipaa.validation
 #   carries (obligations, the elements it may share, accounting) is built only for one.
 decision := _invalid_decision if validation.invalid
 
+else := _allowed_decision if {
+	input.context.break_glass == false # the common case: no break-glass rule is evaluated
+	allow
+}
+
 else := object.union(_allowed_decision, break_glass.flag) if allow
 
 else := _denied_decision
@@ -89,7 +94,11 @@ permission_denies := (permissions.deny | business_associates.deny) | data_sets.d
 _gate_denies := (((psychotherapy_notes.deny | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny
 
 # An honoured break-glass sets aside S2 and C6 (hipaa.break_glass).
-_denies := (((permission_denies | safeguards.deny) | _gate_denies) | final_denies) - break_glass.overridden
+_denies := _own_denies if input.context.break_glass == false
+
+else := _own_denies - break_glass.overridden
+
+_own_denies := ((permission_denies | safeguards.deny) | _gate_denies) | final_denies
 
 # Rule A: an accountable disclosure must name its recipient (164.528(b)(2)(ii)). Bodies of the
 # outcome's own deny set (no_basis.rego), so that no extra rule is evaluated per decision; the
@@ -111,7 +120,14 @@ _basis_codes contains b.code if some b in _bases
 
 _bases := {p.basis | some p in _permits} | state.bases
 
-_reasons := (_own_reasons | break_glass.explain(_own_reasons)) | authorizations.incomplete_reasons(_own_reasons)
+# Without break-glass and with no authorization on file, BG2/BG3 and P17's incomplete
+# authorizations are empty: those rules are evaluated only otherwise.
+_reasons := _own_reasons if {
+	input.context.break_glass == false
+	input.authorizations == []
+}
+
+else := (_own_reasons | break_glass.explain(_own_reasons)) | authorizations.incomplete_reasons(_own_reasons)
 
 _own_reasons := {d.reason | some d in _denies} | state.reasons
 
@@ -137,7 +153,10 @@ _obligations contains obligation if some obligation in part2.obligations
 
 _obligations contains obligation if some obligation in state.obligations
 
-_obligations contains obligation if some obligation in break_glass.obligations
+_obligations contains obligation if {
+	input.context.break_glass == true
+	some obligation in break_glass.obligations
+}
 
 _obligations contains minimum_necessary.obligation(permission_codes) if minimum_necessary.applies(permission_codes)
 
