@@ -197,7 +197,7 @@ _well_formed_facts if {
 		input.context.law_enforcement_representations, input.context.suspected_criminal_conduct,
 		input.context.emergency_response_interference, input.context.patient_directed,
 		input.context.representative_abuse_suspected, input.context.authorized_by_law,
-		input.context.report_required_by_law, input.context.part2_court_order,
+		input.context.report_required_by_law, input.context.part2_court_order, input.context.break_glass,
 	} == {true, false}
 	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
 	type_name(input.context.rationale) in {"string", "null"}
@@ -392,6 +392,7 @@ _authorization(value) if {
 	_nullable_date(object.get(value, "signed_on", null))
 	_nullable_date(object.get(value, "expires_on", null))
 	_recipient_ids(object.get(value, "recipients", []))
+	not _bad_elements_present(value) # authorization_elements.rego
 	every field, allowed in _scope_lists {
 		_list_of(object.get(value, field, []), allowed)
 	}

@@ -64,7 +64,7 @@ _well_formed_facts if {
 		input.context.law_enforcement_representations, input.context.suspected_criminal_conduct,
 		input.context.emergency_response_interference, input.context.patient_directed,
 		input.context.representative_abuse_suspected, input.context.authorized_by_law,
-		input.context.report_required_by_law, input.context.part2_court_order,
+		input.context.report_required_by_law, input.context.part2_court_order, input.context.break_glass,
 	} == {true, false}
 	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
 	type_name(input.context.rationale) in {"string", "null"}
