@@ -126,6 +126,19 @@ def test_the_policy_reads_the_same_identifier_pattern_as_the_schema():
     assert value == schema["$defs"]["identifier"]["pattern"]
 
 
+def test_the_validation_fast_path_writes_out_the_same_identifier_class():
+    """validation.rego checks every id field with one regex over their JSON text (no rule read)."""
+    import re
+
+    pattern = load_schema("request.schema.json")["$defs"]["identifier"]["pattern"]
+    klass = re.fullmatch(r"\^(\[.*\])\{1,128\}\$", pattern).group(1)
+    text = (Path(policy_dir()) / "hipaa" / "validation" / "validation.rego").read_text()
+    [literal] = re.findall(r"regex\.match\(`(\^\\\[\\\[[^`]*)`, json\.marshal", text)
+    classes = re.findall(r"(?<!\\)\[[^\]\\]*\]\{[01],128\}", literal)
+    assert len(classes) == 4
+    assert {c.rsplit("{", 1)[0] for c in classes} == {klass}
+
+
 def test_policy_data_keyed_by_identifiers_uses_the_syntax():
     import re
 

@@ -139,9 +139,8 @@ _well_formed if {
 	is_object(input)
 	is_number(time.parse_rfc3339_ns(input.now))
 
-	# Every identifier field in one check: the two required, then the optional (hipaa.lib).
-	regex.match(lib.identifier_lists_pattern, json.marshal([
-		[input.requester.user_id, input.patient.id],
+	regex.match(`^\[\[(?:"[A-Za-z0-9._:@/-]{1,128}"(?:,"[A-Za-z0-9._:@/-]{1,128}")*)?\],\[(?:(?:null|"[A-Za-z0-9._:@/-]{0,128}")(?:,(?:null|"[A-Za-z0-9._:@/-]{0,128}"))*)?\]\]$`, json.marshal([
+		[input.requester.user_id, input.patient.id], # every id field in one check (hipaa.lib.identifier)
 		[
 			input.recipient.id, input.context.approval_id, input.context.data_use_agreement_id,
 			input.context.irb_waiver_id, object.get(input, "request_id", null), input.requester.organization_id,
@@ -170,12 +169,8 @@ _well_formed if {
 	_well_formed_facts
 }
 
-# The states and the optional facts the policy reads, each sent by the shim (with its default).
-# Booleans are checked together: the set of their values and true, false is {true, false} only if
-# each is a boolean (one expression for 18 fields). A null age (the shim's default) passes too; a
-# missing field takes the slow path.
 _well_formed_facts if {
-	input.context.legal_process == null # v1.2 common case: none given (validation_context.rego)
+	input.context.legal_process == null
 	input.context.law_enforcement_reason == null
 	input.context.abuse_victim == null
 	input.context.government_function == null
@@ -203,8 +198,6 @@ _well_formed_facts if {
 	type_name(input.context.rationale) in {"string", "null"}
 }
 
-# Each check is a positive helper rule negated here: `not f(input.x)` would be undefined (not
-# true) when input.x is missing, so a missing field must reach `not` through a rule.
 problems contains _problem("", "the input is not an object") if not _is_object_input
 
 problems contains _problem("/now", "now is not an RFC 3339 time") if not _valid_now
@@ -369,11 +362,8 @@ _valid_restrictions if _objects(_restrictions)
 
 _restrictions := object.get(input, ["patient", "restrictions"], [])
 
-# The scope lists of a restriction (required: the shim always sends them, and a restriction without
-# a scope cannot be told from a truncated one) and of an authorization (optional, default []).
 _scope_lists := {"recipient_types": recipient_types, "purposes": purposes, "categories": _scope_categories}
 
-# A well-formed restriction: its scope lists hold known values; its reason is known or null.
 _restriction(value) if {
 	is_object(value)
 	every field, allowed in _scope_lists {
@@ -382,7 +372,6 @@ _restriction(value) if {
 	object.get(value, "reason", null) in restriction_reasons
 }
 
-# A well-formed authorization (request.schema.json `$defs.authorization`, with its defaults).
 _authorization(value) if {
 	is_object(value)
 	value.type in authorization_types
@@ -392,7 +381,7 @@ _authorization(value) if {
 	_nullable_date(object.get(value, "signed_on", null))
 	_nullable_date(object.get(value, "expires_on", null))
 	_recipient_ids(object.get(value, "recipients", []))
-	not _bad_elements_present(value) # authorization_elements.rego
+	not _bad_elements_present(value)
 	every field, allowed in _scope_lists {
 		_list_of(object.get(value, field, []), allowed)
 	}
@@ -468,14 +457,12 @@ _strings(values) if {
 	}
 }
 
-# null, "" (an empty optional identifier is read as none, request.context_id) or an identifier.
 _optional_identifier(null)
 
 _optional_identifier("")
 
 _optional_identifier(value) if lib.identifier(value)
 
-# An authorization's recipients: identifiers, or "*" for any recipient.
 _recipient_ids(values) if {
 	is_array(values)
 	every value in values {

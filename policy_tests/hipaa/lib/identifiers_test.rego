@@ -90,23 +90,55 @@ test_allow_empty_optional_identifier_reads_as_none if {
 	count(validation.problems) == 0 with input as object.union(fx.base, {"context": {"irb_waiver_id": ""}})
 }
 
-# The one-check form (identifier_lists_pattern) agrees with `identifier` on every value, in a
-# required and in an optional position; an optional id may also be null or "".
-_lists_match(required, optional) if regex.match(lib.identifier_lists_pattern, json.marshal([required, optional]))
+# The validation fast path checks every identifier field with one regex over their JSON text: it
+# agrees with `identifier` on every value in every field (an optional one may be null or "").
+_required_ids := {"/requester/user_id", "/patient/id"}
 
-test_allow_identifier_lists if {
-	_lists_match(["u-102", "U-102"], ["npi-0000000001", null, "", "org.example:unit/7", "jane.doe@example.org", null])
-	_lists_match([], [])
-	_lists_match(["a"], [null])
+# The shim sends every field the fast path reads (fx.base leaves out context.break_glass).
+_with_break_glass(doc) := json.patch(doc, [{"op": "add", "path": "/context/break_glass", "value": false}])
+
+_fast(ref, id) := _with_break_glass(_patched(ref, id))
+
+_optional_fields := [ref | some path, ref in identifier_fields; not path in _required_ids]
+
+test_allow_identifier_in_every_field_on_the_fast_path if {
+	validation._well_formed with input as _with_break_glass(fx.base)
+	every ref in identifier_fields {
+		every id in ["u-102", "U-102", "npi-0000000001", "org.example:unit/7", "jane.doe@example.org"] {
+			validation._well_formed with input as _fast(ref, id)
+		}
+	}
 }
 
-test_deny_identifier_lists_hostile_id_in_any_position if {
-	every id in array.concat(hostile_ids, [7, null, true, [], {}, ["u-102"]]) {
-		not _lists_match([id, "u-102"], [null, "x"])
-		not _lists_match(["u-102", id], [null, "x"])
+test_allow_optional_identifier_absent_on_the_fast_path if {
+	every ref in _optional_fields {
+		every id in [null, ""] {
+			validation._well_formed with input as _fast(ref, id)
+		}
 	}
-	every id in array.concat([x | some x in hostile_ids; x != ""], [7, true, [], {}, ["u-102"], "\"u-102\""]) {
-		not _lists_match(["u-102", "p-1"], [id, null])
-		not _lists_match(["u-102", "p-1"], [null, "x", id])
+}
+
+test_deny_identifier_off_the_fast_path_in_every_field if {
+	cases := [[ref, id] |
+		some path, ref in identifier_fields
+		some id in array.concat(hostile_ids, [7, true, [], {}, ["u-102"], "\"u-102\"", "a\",\"b"])
+		_not_blank_optional(path, id)
+	]
+	count(cases) > 200
+	every case in cases {
+		not validation._well_formed with input as _fast(case[0], case[1])
 	}
+}
+
+test_deny_required_identifier_null_off_the_fast_path if {
+	every path in _required_ids {
+		not validation._well_formed with input as _fast(identifier_fields[path], null)
+	}
+}
+
+_not_blank_optional(path, _) if path in _required_ids
+
+_not_blank_optional(path, id) if {
+	not path in _required_ids
+	id != ""
 }
