@@ -93,12 +93,11 @@ permission_denies := (permissions.deny | business_associates.deny) | data_sets.d
 
 _gate_denies := (((psychotherapy_notes.deny | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny
 
-# An honoured break-glass sets aside S2 and C6 (hipaa.break_glass).
-_denies := _own_denies if input.context.break_glass == false
+# An honoured break-glass sets aside S2 and C6 (hipaa.break_glass). The union is written twice
+# rather than kept in a rule, which would cost every decision a rule evaluation.
+_denies := ((permission_denies | safeguards.deny) | _gate_denies) | final_denies if input.context.break_glass == false
 
-else := _own_denies - break_glass.overridden
-
-_own_denies := ((permission_denies | safeguards.deny) | _gate_denies) | final_denies
+else := (((permission_denies | safeguards.deny) | _gate_denies) | final_denies) - break_glass.overridden
 
 # Rule A: an accountable disclosure must name its recipient (164.528(b)(2)(ii)). Bodies of the
 # outcome's own deny set (no_basis.rego), so that no extra rule is evaluated per decision; the
@@ -121,8 +120,9 @@ _basis_codes contains b.code if some b in _bases
 _bases := {p.basis | some p in _permits} | state.bases
 
 # Without break-glass and with no authorization on file, BG2/BG3 and P17's incomplete
-# authorizations are empty: those rules are evaluated only otherwise.
-_reasons := _own_reasons if {
+# authorizations are empty: those rules are evaluated only otherwise (and the first body writes
+# out _own_reasons, a rule evaluation fewer).
+_reasons := {d.reason | some d in _denies} | state.reasons if {
 	input.context.break_glass == false
 	input.authorizations == []
 }
