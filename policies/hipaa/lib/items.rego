@@ -39,7 +39,7 @@ permit(chain, extra) := {
 	),
 	"obligations": {object.union(
 		{"code": spec.code, "message": spec.message, "rule": custom.rule, "citation": custom.citation},
-		object.get(obligation_fields, spec.code, {}),
+		_obligation_fields(spec.code),
 	) |
 		some spec in custom.obligations
 	},
@@ -56,8 +56,12 @@ permit(chain, extra) := {
 	custom := chain[0].annotations.custom
 }
 
-# Code-specific fields an obligation carries, from the request.
-obligation_fields := {
-	"DOCUMENT_RATIONALE": {"rationale": object.get(input, ["context", "rationale"], null)},
-	"DATA_USE_AGREEMENT_TERMS": {"data_use_agreement_id": object.get(input, ["context", "data_use_agreement_id"], null)},
+# Code-specific fields an obligation carries, from the request (a function of the code, so that
+# only the fields of the obligations a decision carries are read).
+_obligation_fields("DOCUMENT_RATIONALE") := {"rationale": object.get(input, ["context", "rationale"], null)}
+
+_obligation_fields("DATA_USE_AGREEMENT_TERMS") := {
+	"data_use_agreement_id": object.get(input, ["context", "data_use_agreement_id"], null),
 }
+
+_obligation_fields(code) := {} if not code in {"DOCUMENT_RATIONALE", "DATA_USE_AGREEMENT_TERMS"}
