@@ -31,6 +31,7 @@ from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
 from service.opa_input import load_element_catalog, load_schema, prepare_validation
+from service.request_warnings import load_role_catalog
 from service.sidecar import PACKAGE_DIR
 
 log = structlog.get_logger("hipaa_gate")
@@ -46,6 +47,7 @@ class AppState:
     elements: frozenset[str] | None
     openapi: dict[str, Any]
     expected_revision: str | None
+    roles: frozenset[str] | None = None
 
 
 def load_openapi() -> dict[str, Any]:
@@ -102,6 +104,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         elements=load_element_catalog(Path(cfg["POLICY_DIR"])),
         openapi=load_openapi(),
         expected_revision=cfg.get("POLICY_REVISION") or None,
+        roles=load_role_catalog(Path(cfg["POLICY_DIR"])),
     )
     app.extensions["hipaa_gate"] = state
     prepare_validation()
@@ -171,4 +174,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return jsonify(error.body()), error.status
 
     app.register_blueprint(bp)
+    if cfg["EXPLORER"]:  # the decision explorer page: development, or switched on explicitly
+        from service import explorer
+
+        app.register_blueprint(explorer.bp)
     return app

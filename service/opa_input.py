@@ -69,6 +69,11 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(flat, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+def inlined_schema(name: str = REQUEST_SCHEMA) -> dict[str, Any]:
+    """The schema ``name`` with its ``$ref``s inlined, as the validator uses it."""
+    return _validator(name).schema
+
+
 def _conforms_to_date(value: Any) -> bool:
     return Draft202012Validator.FORMAT_CHECKER.conforms(value, "date")
 

@@ -118,7 +118,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P7
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.510(b)(3)
-#   message: |-
+#   message: >-
 #     The patient is absent or incapacitated; a professional must judge the disclosure in the
 #     patient's best interest.
 deny contains lib.deny(rego.metadata.chain(), {}) if {

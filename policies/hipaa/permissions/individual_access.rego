@@ -33,7 +33,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   rule: P5
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.502(g)(3)
-#   message: |-
+#   message: >-
 #     A parent is not the personal representative for care the minor consented to; access needs
 #     state law permitting it or, where state law is silent, a licensed professional's judgment.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
