@@ -62,11 +62,31 @@ $(VENV)/.installed: pyproject.toml
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# The explorer's browser tests (tests/test_explorer_browser.py) drive Debian's chromium through the
+# system chromedriver: installed with apt-get where we are root (CI), otherwise named.
+.PHONY: browser
+browser: ## Chromium + chromedriver for the explorer's browser tests (apt-get as root; else prints the command)
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium and chromium-driver (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "The explorer's browser tests need Chromium and its driver. Install them with:"; \
+	    echo "  sudo apt-get install -y chromium chromium-driver"; \
+	    exit 1; \
+	  fi; \
+	fi
+
 ##@ Running
 
 .PHONY: run
 run: install ## Start OPA (127.0.0.1:8181) and the shim (127.0.0.1:8000) in the foreground; Ctrl-C stops both
 	HIPAA_GATE_DEV_MODE=$${HIPAA_GATE_DEV_MODE:-1} exec $(VENV)/bin/hipaa-gate serve
+
+.PHONY: decide
+decide: install ## One decision without a server: make decide FILE=examples/requests/mfa-missing.json (a dry run)
+	@$(VENV)/bin/hipaa-gate decide $(or $(FILE),-)
 
 .PHONY: bundle
 bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (revision in .build/bundle.revision), for docker compose
@@ -75,7 +95,14 @@ bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (rev
 ##@ Checks
 
 .PHONY: test
-test: install fmt-check rego-check lint test-rego test-py ## Every check: fmt, strict check, Regal, opa test + coverage, ruff, pytest
+test: install browser fmt-check rego-check lint check-data test-rego test-py ## Every check: fmt, strict check, Regal, data, opa test + coverage, ruff, pytest
+
+.PHONY: check-policy
+check-policy: tools venv fmt-check rego-check lint check-data test-rego ## The policy author's fast loop: everything but pytest
+
+.PHONY: check-data
+check-data: venv ## Policy data: schemas and cross-references (roles' purposes and views, registry purposes)
+	$(VENV)/bin/hipaa-gate check-data
 
 .PHONY: fmt-check
 fmt-check: ## opa fmt --list --fail and ruff format --check

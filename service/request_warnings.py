@@ -77,4 +77,29 @@ def request_warnings(
                         + _suggest(role, roles),
                     }
                 )
+    out += _scope_warnings(body.get("authorizations"))
     return sorted(out, key=lambda w: (w["path"], w["code"]))
+
+
+def _scope_warnings(authorizations: Any) -> list[dict[str, str]]:
+    """An authorization whose scope can match nothing (docs/api.md, "Writing a request")."""
+    out = []
+    for index, auth in enumerate(authorizations if isinstance(authorizations, list) else []):
+        if not isinstance(auth, dict):
+            continue
+        problems = []
+        if not auth.get("categories"):
+            problems.append("its categories are empty, so it covers no category")
+        if not auth.get("purposes") and auth.get("type") != "part2_tpo_consent":
+            problems.append("its purposes are empty, so it covers no purpose")
+        if not auth.get("recipients") and not auth.get("recipient_types"):
+            problems.append("its recipients and recipient_types are empty: it covers no recipient")
+        for problem in problems:
+            out.append(
+                {
+                    "code": "AUTHORIZATION_MATCHES_NOTHING",
+                    "path": pointer(["authorizations", index]),
+                    "message": f"authorization {auth.get('id') or index!s}: {problem}",
+                }
+            )
+    return out

@@ -84,6 +84,45 @@ def test_an_unknown_role_is_named(client):
     assert answer["allow"] is True  # nurse may act for treatment: the decision is the policy's
 
 
+def test_an_authorization_that_can_match_nothing_is_named(client):
+    body = request_body(
+        authorizations=[
+            {
+                "id": "auth-test-empty",
+                "type": "hipaa_authorization",
+                "signed": True,
+                "signed_on": "2026-01-10",
+                "recipients": ["*"],
+                "purposes": ["treatment"],
+                "categories": [],
+            },
+            {
+                "id": "auth-test-tpo",
+                "type": "part2_tpo_consent",
+                "signed": True,
+                "signed_on": "2026-01-10",
+                "categories": ["substance_use_disorder"],
+            },
+        ]
+    )
+    answer = client.post(DECIDE, json=body).get_json()
+    assert answer["warnings"] == [
+        {
+            "code": "AUTHORIZATION_MATCHES_NOTHING",
+            "path": "/authorizations/0",
+            "message": "authorization auth-test-empty: its categories are empty, "
+            "so it covers no category",
+        },
+        {
+            "code": "AUTHORIZATION_MATCHES_NOTHING",
+            "path": "/authorizations/1",
+            "message": "authorization auth-test-tpo: its recipients and recipient_types are "
+            "empty: it covers no recipient",
+        },
+    ]  # a part2_tpo_consent covers treatment, payment and operations by its type
+    assert answer["allow"] is True
+
+
 # ----------------------------------------------------------------------------- state laws
 
 
@@ -427,3 +466,22 @@ def _wait_for(server: Served, text: str, timeout: float = 45) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"{text!r} not seen:\n{server.output()[-3000:]}")
+
+
+# ----------------------------------------------------------------------------- the reference
+
+
+def test_the_request_reference_lists_the_catalogs_as_shipped():
+    text = (REPO / "docs" / "api.md").read_text("utf-8")
+    part = text[text.index("\n## Writing a request") :]
+    elements = json.loads((REPO / "policies/config/elements/data.json").read_text("utf-8"))
+    documented = re.findall(r"^\| `([a-z0-9_]+)` \| [^|]+ \| [a-z_]+ \| (?:yes|no) \|", part, re.M)
+    assert documented == list(elements)
+    roles = json.loads((REPO / "policies/config/roles/data.json").read_text("utf-8"))["roles"]
+    for role, entry in roles.items():
+        row = re.search(rf"^\| `{role}` \| (.*) \|$", part, re.M)
+        assert row, role
+        pairs = re.findall(r"`([a-z_]+)` → `([a-z_]+)`", row.group(1))
+        assert dict(pairs) == entry["purposes"], role
+    for name in re.findall(r"examples/requests/([a-z0-9-]+)\.json", part):
+        assert (EXAMPLES / f"{name}.json").is_file(), name
