@@ -29,7 +29,7 @@ ENV HIPAA_GATE_BIND=0.0.0.0:8000 \
     PROMETHEUS_MULTIPROC_DIR=/var/lib/hipaa-gate/metrics
 
 EXPOSE 8000
-# gunicorn.conf.py names the app (service:create_app()) and reads HIPAA_GATE_* settings.
+# gunicorn.conf.py names the app (service.app:create_app()) and reads HIPAA_GATE_* settings.
 # PROMETHEUS_MULTIPROC_DIR: /metrics sums every gunicorn worker's values (prometheus-client
 # multiprocess mode); gunicorn.conf.py empties the directory at each start.
 CMD ["gunicorn", "--config", "/app/gunicorn.conf.py"]

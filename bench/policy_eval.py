@@ -89,6 +89,8 @@ def summary(results: list[EvalResult]) -> dict[str, float]:
         "policy_eval_p50_us": percentile([r.median_ns for r in results], 50) / 1000,
         "policy_eval_p99_us": percentile([r.p99_ns for r in results], 99) / 1000,
         "policy_eval_mean_us": sum(r.ns_per_op for r in results) / len(results) / 1000,
+        # Machine-independent: allocations do not drift with the host's speed.
+        "policy_allocs_p50": percentile([r.allocs_per_op for r in results], 50),
     }
 
 

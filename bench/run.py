@@ -228,6 +228,11 @@ def _median(values) -> float:
     return statistics.median(list(values))
 
 
+def _cpu_per_request(attack: loadgen.Attack, group: str) -> float:
+    """CPU seconds the process group spent per request of the attack."""
+    return attack.cpu_s[group] / max(1, attack.report["requests"])
+
+
 def headline(eval_summary: dict, load: dict) -> dict:
     """The headline figures: each the median over the load-test rounds. A ratio or difference of
     two attacks is taken within each round (same machine state), then the median of those."""
@@ -237,6 +242,14 @@ def headline(eval_summary: dict, load: dict) -> dict:
     figures = {
         "policy_eval_p50_us": round(eval_summary["policy_eval_p50_us"], 1),
         "policy_eval_p99_us": round(eval_summary["policy_eval_p99_us"], 1),
+        "policy_allocs_p50": round(eval_summary["policy_allocs_p50"]),
+        "shim_cpu_per_opa_cpu": round(
+            _median(
+                _cpu_per_request(s, "shim_workers") / _cpu_per_request(d, "opa")
+                for s, d in zip(shim_c, direct_c, strict=True)
+            ),
+            3,
+        ),
         "direct_rps": round(_median(a.rps for a in direct_c), 1),
         "shim_rps": round(_median(a.rps for a in shim_c), 1),
         "shim_to_direct_ratio": round(

@@ -1,5 +1,5 @@
-"""hipaa-gate: a thin Flask shim in front of the OPA sidecar that decides HIPAA disclosures."""
+"""hipaa-gate: a thin Flask shim in front of the OPA sidecar that decides HIPAA disclosures.
 
-from service.app import create_app
-
-__all__ = ["create_app"]
+Importing the package loads nothing else: the CLI's commands import only what they use, and the
+app comes from ``service.app:create_app``.
+"""

@@ -23,7 +23,7 @@ from service.errors import (
 )
 from service.opa_client import OpaError
 from service.opa_input import build_opa_input, inlined_schema, load_schema, validate_request
-from service.patient_ref import patient_ref
+from service.patient_ref import patient_ref, replace_patient_id
 from service.request_warnings import request_warnings
 
 bp = Blueprint("hipaa_gate", __name__)
@@ -89,9 +89,14 @@ def decide() -> Response:
     if isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
     opa_input = build_opa_input(body, now=now, request_id=request_id, elements=state.elements)
+    ref = patient_ref(state.config["PATIENT_REF_KEY"], opa_input["patient"]["id"])
+    # A request id made from the patient id is PHI: it is answered, sent as X-Request-ID and
+    # logged (every line, the access log too) with the patient id replaced by patient_ref.
+    request_id = opa_input["request_id"] = replace_patient_id(
+        request_id, opa_input["patient"]["id"], ref
+    )
     g.request_id = request_id
     structlog.contextvars.bind_contextvars(request_id=request_id, decision_id=decision_id)
-    ref = patient_ref(state.config["PATIENT_REF_KEY"], opa_input["patient"]["id"])
 
     failure: str | None = None
     decision: dict[str, Any] | None = None
@@ -130,13 +135,24 @@ def decide() -> Response:
         record["accountable"] = False
         record["basis"] = record["obligations"] = record["elements_permitted"] = []
         record["reasons"] = [failure or DecisionLogUnavailable.code]
-        state.fallback_logger.info(EVENT, **record)
+        # If the record reached the file (only its fsync failed), the denial goes there too, as
+        # a later line with the same decision_id: the reader takes the failure (logfiles).
+        logged = False
+        if exc.written:
+            try:
+                state.decision_logger.info(EVENT, **record)  # the file, and stdout
+                logged = True
+            except DecisionLogError:
+                pass
+        if not logged:
+            state.fallback_logger.info(EVENT, **record)
         if failure is None:
             raise DecisionLogUnavailable() from None
     if failure is not None or decision is None:
         raise PolicyEngineUnavailable()
 
     g.outcome = "allow" if decision["allow"] else "deny"
+    metrics.count_break_glass(opa_input, decision)
     shaped = {"decision_id": decision_id, "request_id": request_id}
     shaped.update(decision)
     shaped["evaluated_at"] = now
@@ -161,6 +177,7 @@ def breach_plan() -> Response:
         "discovered_on": body["discovered_on"],
         "affected": body["affected"],
         "part2_records": body.get("part2_records", False),
+        "covered_entity": body.get("covered_entity", False),
     }
     answer = _answer_or_503(BREACH_DOCUMENT, plan_input)
     if not isinstance(answer, dict):

@@ -17,6 +17,7 @@ from service import config as config_mod
 from service import metrics
 from service.api import bp
 from service.auth import token_allowed
+from service.authorization_forms_api import bp as authorization_forms_bp
 from service.decision_log import DecisionLogFile, StdoutOnly, make_decision_logger
 from service.errors import (
     ApiError,
@@ -30,7 +31,7 @@ from service.errors import (
 from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
-from service.opa_input import load_element_catalog, load_schema, prepare_validation
+from service.opa_input import ecma_regex, load_element_catalog, load_schema, prepare_validation
 from service.request_warnings import load_role_catalog
 from service.sidecar import PACKAGE_DIR
 
@@ -56,10 +57,19 @@ def load_openapi() -> dict[str, Any]:
     schemas = doc["components"]["schemas"]
     schemas["DecisionRequest"] = load_schema("request.schema.json")
     schemas["BreachPlanRequest"] = load_schema("breach_plan.schema.json")
+    schemas["AuthorizationRequirementsRequest"] = load_schema(
+        "authorization_requirements.schema.json"
+    )
     return doc
 
 
+#: The identifier syntax (request.schema.json ``$defs.identifier``), with ``\\Z`` for its ``$``.
+_HEADER_SAFE_ID = ecma_regex(load_schema("request.schema.json")["$defs"]["identifier"]["pattern"])
+
+
 def _http_error(exc: HTTPException) -> ApiError:
+    if exc.code == 500:
+        return InternalError()
     if exc.code == 404:
         return NotFound()
     if exc.code == 405:
@@ -88,7 +98,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TRUSTED_HOSTS=None,
     )
     app.json = JsonProvider(app)
-    sink = DecisionLogFile(cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always")
+    sink = DecisionLogFile(
+        cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always", runtime_dir=cfg["RUNTIME_DIR"]
+    )
     state = AppState(
         config=cfg,
         opa=OpaClient(
@@ -136,11 +148,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def finish_request(response: Response) -> Response:
+        # Nothing here may raise: a failure after the view would become a bare 500 without
+        # these headers and uncounted. Counted first; the request id is sent only when it has
+        # the identifier syntax (a caller's id always has; the header cannot be split).
         ctx = g._get_current_object()  # one context look-up instead of one per attribute
-        headers = response.headers
-        headers["X-Request-ID"] = ctx.get("request_id", "")
-        headers["Cache-Control"] = "no-store"
-        headers["X-Content-Type-Options"] = "nosniff"
         endpoint = ctx.get("endpoint_label", "other")
         status = response.status_code
         outcome = ctx.get("outcome") or ("ok" if status < 400 else "error")
@@ -148,6 +159,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         started = ctx.get("started")
         if started is not None:
             metrics.observe_request(endpoint, time.perf_counter() - started)
+        headers = response.headers
+        request_id = ctx.get("request_id")
+        if not isinstance(request_id, str) or not _HEADER_SAFE_ID.match(request_id):
+            request_id = ctx.request_id = str(uuid.uuid4())
+        headers["X-Request-ID"] = request_id
+        headers["Cache-Control"] = "no-store"
+        headers["X-Content-Type-Options"] = "nosniff"
         return response
 
     @app.errorhandler(ApiError)
@@ -174,6 +192,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return jsonify(error.body()), error.status
 
     app.register_blueprint(bp)
+    app.register_blueprint(authorization_forms_bp)
     if cfg["EXPLORER"]:  # the decision explorer page: development, or switched on explicitly
         from service import explorer
 

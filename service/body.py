@@ -89,7 +89,8 @@ def parse_json(data: bytes) -> Any:
 def read_json(request: Request, max_bytes: int) -> Any:
     """The parsed body, or the matching ``ApiError`` (501, 413, 415, 400 ``invalid_json``).
 
-    Checks run in the documented order: transfer coding, size, media type, then UTF-8 and JSON.
+    Checks run in the documented order: transfer coding, size, media type (and no
+    ``Content-Encoding`` other than ``identity``), then UTF-8 and JSON.
     A chunked body has no declared size, so it is read (at most ``max_bytes``) before its media
     type is judged.
     """
@@ -103,6 +104,12 @@ def read_json(request: Request, max_bytes: int) -> Any:
     data = _read_body(request, max_bytes) if request.content_length is None else None
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
+    codings = request.headers.get("Content-Encoding", "")
+    if any(c.strip(" \t").lower() not in ("", "identity") for c in codings.split(",")):
+        # A compressed body would be read as bytes that are not JSON (a misleading 400).
+        raise UnsupportedMediaType(
+            "Content-Encoding is not supported: send the body as plain application/json."
+        )
     charset = request.mimetype_params.get("charset")
     if charset is not None and charset.lower().replace("-", "") != "utf8":
         raise UnsupportedMediaType("The request body must be UTF-8 encoded application/json.")

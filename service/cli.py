@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from service import accounting, check_data, decide, replay, vendors
+from service import accounting, authorization_forms, check_data, decide, replay, vendors
 
 
 def _cmd_serve(_args: argparse.Namespace) -> int:
@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("vendors", help="business-associate oversight findings")
     vendors.add_arguments(p)
+
+    p = sub.add_parser(
+        "authorization-form",
+        help="print a template of an authorization or Part 2 consent with its required elements "
+        "(HTML or Markdown)",
+    )
+    authorization_forms.add_arguments(p)
 
     return parser
 

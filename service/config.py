@@ -37,14 +37,29 @@ DEFAULTS: dict[str, Any] = {
     "POLICY_DIR": None,
     # The decision explorer page (/explorer): unset, on exactly in development mode.
     "EXPLORER": None,
+    # Private directory (0700) for files the workers share; default $XDG_RUNTIME_DIR/hipaa-gate
+    # or <tmp>/hipaa-gate-<uid> (service.runtime_dir).
+    "RUNTIME_DIR": None,
     # Read by gunicorn's configuration (service/gunicorn_config.py); checked here so that a bad
     # value stops `hipaa-gate serve` before anything starts, naming the variable.
     "KEEPALIVE": 75,
     "GRACEFUL_TIMEOUT": 10,
+    # Slow clients (service/gunicorn_worker.py): seconds to send a request head (from its first
+    # byte) and then its body; connections one worker holds (open, idle or in use).
+    "HEAD_TIMEOUT": 10,
+    "BODY_TIMEOUT": 10,
+    "WORKER_CONNECTIONS": 100,
 }
 
 _FLOATS = {"OPA_CONNECT_TIMEOUT", "OPA_READ_TIMEOUT"}
-_INTS = {"MAX_BODY_BYTES", "WORKERS", "THREADS"}
+_INTS = {
+    "MAX_BODY_BYTES",
+    "WORKERS",
+    "THREADS",
+    "HEAD_TIMEOUT",
+    "BODY_TIMEOUT",
+    "WORKER_CONNECTIONS",
+}
 #: Seconds, where 0 is meaningful (no keep-alive; stop at once).
 _SECONDS = {"KEEPALIVE", "GRACEFUL_TIMEOUT"}
 _BOOLS = {"DEV_MODE"}

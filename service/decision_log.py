@@ -13,7 +13,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,6 +22,8 @@ import structlog
 
 from service import jsonio
 from service.logs import StdoutLineLogger, as_line, write_stdout
+from service.patient_ref import replace_patient_id
+from service.runtime_dir import private_runtime_dir
 
 EVENT = "disclosure_decision"
 REDACTED = "[redacted]"
@@ -31,13 +32,23 @@ FAILURE_WINDOW_SECONDS = 15.0
 
 
 class DecisionLogError(OSError):
-    """The decision log record could not be written."""
+    """The decision log record could not be written (``written``: it reached the file, but the
+    fsync that makes it durable failed)."""
+
+    written = False
 
 
 class DecisionLogFile:
     """structlog logger writing rendered lines to the decision log file and stdout."""
 
-    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True, stdout: bool = True):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fsync: bool = True,
+        stdout: bool = True,
+        runtime_dir: str | os.PathLike[str] | None = None,
+    ):
         self.path = Path(path)
         self.fsync = fsync
         self.stdout = stdout
@@ -45,9 +56,11 @@ class DecisionLogFile:
         self._fd: int | None = None
         self._lock = threading.Lock()
         # Shared by every worker writing this path: some failures (a full disk) can only be seen
-        # by writing, so the last failure is remembered in a marker file that readiness reads.
+        # by writing, so the last failure is remembered in a marker file that readiness reads,
+        # in a directory only this user can write (service.runtime_dir).
         key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
-        self.failure_marker = Path(tempfile.gettempdir()) / f"hipaa-gate-log-failed-{key}"
+        marker_dir = private_runtime_dir(runtime_dir)
+        self.failure_marker = marker_dir / f"log-failed-{key}"
 
     # structlog calls the method named after the log level with the rendered line.
     def msg(self, line: str | bytes) -> None:
@@ -107,7 +120,7 @@ class DecisionLogFile:
             try:
                 os.fsync(sync_fd)
             except OSError as exc:
-                self._failed(exc, locked=False)
+                self._failed(exc, locked=False, written=True)
             finally:
                 os.close(sync_fd)
         if self.failure_marker.exists():
@@ -119,7 +132,7 @@ class DecisionLogFile:
             except (OSError, ValueError, AttributeError):
                 self.stdout_failures += 1
 
-    def _failed(self, exc: OSError, *, locked: bool) -> NoReturn:
+    def _failed(self, exc: OSError, *, locked: bool, written: bool = False) -> NoReturn:
         """Drop the descriptor (reopened on the next write), mark the failure, raise."""
         if locked:
             self._close_locked()
@@ -128,7 +141,9 @@ class DecisionLogFile:
                 self._close_locked()
         with contextlib.suppress(OSError):
             self.failure_marker.touch()
-        raise DecisionLogError(exc.errno, f"decision log not writable: {exc.strerror}") from None
+        error = DecisionLogError(exc.errno, f"decision log not writable: {exc.strerror}")
+        error.written = written
+        raise error from None
 
     def check_writable(self) -> str | None:
         """``None`` when a record could be appended now, else the reason."""
@@ -217,10 +232,24 @@ def loggable_input(opa_input: dict[str, Any], patient_ref: str) -> dict[str, Any
     return logged
 
 
+#: Recipient types that are the patient or act as the patient: their name and address are the
+#: patient's own (and such disclosures are outside the accounting, 45 CFR 164.528(a)(1)(ii)).
+PATIENT_RECIPIENTS = frozenset({"patient", "personal_representative"})
+
+#: Identifier and free-text fields that may embed the patient id (``portal:<id>``): the id is
+#: replaced inside them. Elsewhere (enumerations, dates) only a value equal to it is replaced.
+_EMBEDDING_FIELDS = {
+    "request_id": None,
+    "requester": ("user_id", "organization_id"),
+    "recipient": ("id", "name", "address"),
+    "context": ("approval_id", "data_use_agreement_id", "irb_waiver_id"),
+}
+
+
 def _replace_string(value: Any, raw: str, replacement: str) -> Any:
-    """``value`` with every string equal to ``raw`` (at any depth) replaced."""
+    """``value`` with every string equal to ``raw`` (any case, at any depth) replaced."""
     if isinstance(value, str):
-        return replacement if value == raw else value
+        return replacement if value.lower() == raw else value
     if isinstance(value, dict):
         return {k: _replace_string(v, raw, replacement) for k, v in value.items()}
     if isinstance(value, list):
@@ -228,22 +257,56 @@ def _replace_string(value: Any, raw: str, replacement: str) -> Any:
     return value
 
 
+def _embedded(value: Any, raw: str, ref: str) -> Any:
+    if isinstance(value, list):
+        return [_embedded(v, raw, ref) for v in value]
+    return replace_patient_id(value, raw, ref) if isinstance(value, str) else value
+
+
+def _embedding(obj: dict[str, Any], names: Any, raw: str, ref: str) -> dict[str, Any]:
+    return {k: _embedded(v, raw, ref) if k in names else v for k, v in obj.items()}
+
+
 def without_raw_patient_id(opa_input: dict[str, Any], patient_ref: str) -> dict[str, Any]:
-    """The input with the raw patient id, wherever else it appears as a value, pseudonymized.
+    """The input with everything that identifies the patient pseudonymized (docs/api.md §log).
 
     The patient id can come back outside ``patient.id``: as the recipient's id when the patient
     is the recipient (right of access), in an authorization's ``recipients``, as the requester's
-    user id on a patient portal. The contract (§5) allows it in no log line, so every string equal
-    to it becomes ``patient_ref``. A copy is made only when the id occurs more than once, which
-    one pass over the compact JSON of the input tells (canonical escapes on both sides).
+    user id on a patient portal, as the request id, or inside any of these (``portal:<id>``). The
+    contract (§5) allows it in no log line: every string equal to it (in any case) becomes
+    ``patient_ref``, and inside identifier and free-text fields every occurrence does. When the
+    recipient is the patient or a personal representative, its name and address (the patient's)
+    become ``"[redacted]"``. A copy is made only when there is something to replace.
     """
     patient = opa_input.get("patient")
     raw = patient.get("id") if isinstance(patient, dict) else None
+    recipient = opa_input.get("recipient")
+    own = isinstance(recipient, dict) and recipient.get("type") in PATIENT_RECIPIENTS
     if not isinstance(raw, str) or not raw:
         return opa_input
-    if jsonio.dumps(opa_input).count(jsonio.dumps(raw)) < 2:
+    raw = raw.lower()
+    if not own and jsonio.dumps(opa_input).lower().count(jsonio.dumps(raw)[1:-1]) < 2:
         return opa_input
-    return _replace_string(opa_input, raw, patient_ref)
+    out = _replace_string(opa_input, raw, patient_ref)
+    for field, names in _EMBEDDING_FIELDS.items():
+        if names is None:
+            out[field] = _embedded(out.get(field), raw, patient_ref)
+        elif isinstance(out.get(field), dict):
+            out[field] = _embedding(out[field], names, raw, patient_ref)
+    authorizations = out.get("authorizations")
+    if isinstance(authorizations, list):
+        out["authorizations"] = [
+            _embedding(auth, ("id", "recipients"), raw, patient_ref)
+            if isinstance(auth, dict)
+            else auth
+            for auth in authorizations
+        ]
+    if own:
+        out["recipient"] = {
+            **out["recipient"],
+            **{k: REDACTED for k in ("name", "address") if out["recipient"].get(k) is not None},
+        }
+    return out
 
 
 def _codes(items: Any) -> list[str]:
@@ -275,7 +338,7 @@ def decision_record(
     decision = decision or {}
     minimum = decision.get("minimum_necessary")
     permitted = minimum.get("permitted_elements") if isinstance(minimum, dict) else None
-    return {
+    record = {
         "decision_id": decision_id,
         "request_id": request_id,
         "opa_decision_id": opa_decision_id,
@@ -303,3 +366,7 @@ def decision_record(
         "latency_ms": round(latency_ms, 3),
         "input": loggable_input(opa_input, patient_ref),
     }
+    # Break-glass overrode an access control (privacy-office procedure §2): the record is flagged.
+    if decision.get("break_glass") is True and failure is None:
+        record["break_glass"] = True
+    return record

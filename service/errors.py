@@ -59,6 +59,25 @@ class MethodNotAllowed(ApiError):
     message = "This method is not allowed on this resource."
 
 
+class MalformedBody(ApiError):
+    """The body's framing (chunked transfer coding) is broken: where it ends is unknown."""
+
+    status = 400
+    code = "invalid_request"
+    message = "The HTTP request is malformed and was not read."
+
+    def __init__(self) -> None:
+        super().__init__(details=[{"path": "", "message": "the body framing cannot be accepted"}])
+
+
+class RequestTimeout(ApiError):
+    """The client did not send the request head or body within its timeout."""
+
+    status = 408
+    code = "request_timeout"
+    message = "The request was not received in time; the connection is closed."
+
+
 class RequestTooLarge(ApiError):
     status = 413
     code = "request_too_large"

@@ -37,7 +37,7 @@ worker_class = "service.gunicorn_worker.JsonErrorThreadWorker"
 http_parser = "python"
 workers = _int("WORKERS", 2)
 threads = _int("THREADS", 4)
-wsgi_app = "service:create_app()"
+wsgi_app = "service.app:create_app()"
 timeout = 30
 graceful_timeout = _int("GRACEFUL_TIMEOUT", _CONFIG_DEFAULTS["GRACEFUL_TIMEOUT"])
 # Seconds an idle keep-alive connection stays open. A gateway in front pools its connections and
@@ -48,6 +48,11 @@ graceful_timeout = _int("GRACEFUL_TIMEOUT", _CONFIG_DEFAULTS["GRACEFUL_TIMEOUT"]
 # timeout are 60 s by default). An idle connection holds no thread, only a slot in the poller
 # (`worker_connections`).
 keepalive = _int("KEEPALIVE", _CONFIG_DEFAULTS["KEEPALIVE"])
+# Connections one worker holds at once (in use, idle keep-alive, or not yet sending): beyond it
+# the worker stops accepting (the rest wait in the listen backlog). Idle keep-alive connections
+# may take all but `threads` of them. Reading a request is bounded by HIPAA_GATE_HEAD_TIMEOUT and
+# HIPAA_GATE_BODY_TIMEOUT (service.gunicorn_worker).
+worker_connections = _int("WORKER_CONNECTIONS", _CONFIG_DEFAULTS["WORKER_CONNECTIONS"])
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs heartbeat
 # gunicorn >= 25 opens a runtime-management socket in $HOME by default; this service needs none.
 control_socket_disable = True

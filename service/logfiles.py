@@ -103,7 +103,12 @@ def read_records(
     on_problem: ProblemHandler = report_to_stderr,
     stats: ReadStats | None = None,
 ) -> list[dict[str, Any]]:
-    """Every decision record in ``paths``, each ``decision_id`` once (the first copy read).
+    """Every decision record in ``paths``, each ``decision_id`` once.
+
+    Copies of one record (overlapping rotated files) count as duplicates. A ``decision_id`` with
+    an ``allow: true`` line and an ``allow: false`` line is a decision whose record was written
+    and then could not be made durable (the fsync failed): the client got a 503, so the denial
+    wins whichever file or line comes first (docs/accounting.md).
 
     Lines that are not JSON, not objects, or lack ``timestamp``/``decision_id``/``allow`` are
     reported through ``on_problem`` and skipped. JSON objects of another ``event`` (if a log
@@ -111,7 +116,7 @@ def read_records(
     cannot be opened raises ``OSError``.
     """
     stats = stats if stats is not None else ReadStats()
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # decision_id -> index in records
     records: list[dict[str, Any]] = []
 
     def problem(item: Problem) -> None:
@@ -135,10 +140,13 @@ def read_records(
             if why is not None:
                 problem(Problem(path, number, f"not a decision record: {why}"))
                 continue
-            if record["decision_id"] in seen:
+            index = seen.get(record["decision_id"])
+            if index is not None:
                 stats.duplicates += 1
+                if records[index]["allow"] and not record["allow"]:
+                    records[index] = record  # the later failure wins
                 continue
-            seen.add(record["decision_id"])
+            seen[record["decision_id"]] = len(records)
             records.append(record)
             stats.records += 1
     return records

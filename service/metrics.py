@@ -45,6 +45,13 @@ OPA_ERRORS = Counter(
     "undefined, malformed).",
     ["document", "kind"],
 )
+BREAK_GLASS = Counter(
+    "hipaa_gate_break_glass_decisions",
+    "Decisions on requests that declared break-glass (context.break_glass), by purpose and "
+    "result: overrode (allowed and flagged break_glass: an access control was overridden), "
+    "not_needed (allowed without an override) or denied.",
+    ["purpose", "result"],
+)
 DECISION_LOG_FAILURES = Counter(
     "hipaa_gate_decision_log_write_failures",
     "Decision log records that could not be written to the file.",
@@ -70,6 +77,17 @@ def observe_request(endpoint: str, seconds: float) -> None:
     if child is None:
         child = _request_histograms[endpoint] = REQUEST_SECONDS.labels(endpoint)
     child.observe(seconds)
+
+
+def count_break_glass(opa_input: dict[str, Any], decision: dict[str, Any]) -> None:
+    """Count a decision on a request that declared break-glass (nothing for any other)."""
+    if opa_input.get("context", {}).get("break_glass") is not True:
+        return
+    if decision.get("allow") is not True:
+        result = "denied"
+    else:
+        result = "overrode" if decision.get("break_glass") is True else "not_needed"
+    BREAK_GLASS.labels(str(opa_input.get("purpose")), result).inc()
 
 
 def render() -> tuple[bytes, str]:

@@ -8,15 +8,17 @@ the schema does not know dropped, plus the server-side facts ``now`` and ``reque
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Callable, Collection
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
 from service.errors import RequestValidationError, pointer
@@ -30,6 +32,10 @@ log = logging.getLogger(__name__)
 
 def load_schema(name: str) -> dict[str, Any]:
     return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+#: Keywords that only describe: a ``$ref``'s sibling may restate them (the sibling's wins).
+_ANNOTATIONS = frozenset({"description", "title", "default", "examples"})
 
 
 def inline_refs(node: Any, root: dict[str, Any], _active: tuple[str, ...] = ()) -> Any:
@@ -52,7 +58,7 @@ def inline_refs(node: Any, root: dict[str, Any], _active: tuple[str, ...] = ()) 
                 target = target[part.replace("~1", "/").replace("~0", "~")]
             rest = {k: inline_refs(v, root, _active) for k, v in node.items() if k != "$ref"}
             inlined = inline_refs(target, root, (*_active, ref))
-            if rest.keys() & inlined.keys():
+            if (rest.keys() & inlined.keys()) - _ANNOTATIONS:
                 raise ValueError(f"$ref {ref} has sibling keywords its target also has")
             return {**inlined, **rest}
         return {k: inline_refs(v, root, _active) for k, v in node.items() if k != "$defs"}
@@ -61,12 +67,56 @@ def inline_refs(node: Any, root: dict[str, Any], _active: tuple[str, ...] = ()) 
     return node
 
 
+#: An unescaped ``$`` (also inside a character class, where no pattern of ours puts one).
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@cache
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with ECMA-262 (JSON Schema) meaning in Python's ``re``.
+
+    In ECMA-262 (and Go's RE2, which the policy uses) ``$`` matches only at the very end of the
+    text; Python's ``$`` also matches before a final newline, so ``"u-1\\n"`` would satisfy
+    ``^[a-z0-9-]+$``. Every ``$`` becomes ``\\Z``, exactly as fastjsonschema compiles it, so the
+    two validators agree (Unicode-dependent classes such as ``\\d`` or ``\\w`` are not used in our
+    schemas: a test keeps it so).
+    """
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: Draft 2020-12 with ECMA-262 pattern semantics (the fast compiled check has the same).
+_StrictValidator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 @cache
 def _validator(name: str) -> Draft202012Validator:
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
     flat = inline_refs(schema, schema)
-    return Draft202012Validator(flat, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return _StrictValidator(flat, format_checker=FORMATS)
+
+
+#: The dates the policy engine can represent: OPA's time built-ins work in nanoseconds since
+#: 1970 in a signed 64-bit integer (1677-09-21 to 2262-04-11); a date outside would make the
+#: policy deny with INVALID_INPUT instead of the request being refused. Whole years inside.
+DATE_RANGE = (dt.date(1678, 1, 1), dt.date(2261, 12, 31))
+
+#: The draft 2020-12 format checks, with ``date`` limited to ``DATE_RANGE``.
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _date_in_range(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not Draft202012Validator.FORMAT_CHECKER.conforms(value, "date"):
+        return False
+    return DATE_RANGE[0] <= dt.date.fromisoformat(value) <= DATE_RANGE[1]
 
 
 def inlined_schema(name: str = REQUEST_SCHEMA) -> dict[str, Any]:
@@ -75,7 +125,7 @@ def inlined_schema(name: str = REQUEST_SCHEMA) -> dict[str, Any]:
 
 
 def _conforms_to_date(value: Any) -> bool:
-    return Draft202012Validator.FORMAT_CHECKER.conforms(value, "date")
+    return FORMATS.conforms(value, "date")
 
 
 @cache
@@ -162,7 +212,10 @@ def _describe(error: ValidationError) -> str:
         kinds = value if isinstance(value, list) else [value]
         return "must be of type " + " or ".join(kinds)
     if validator == "format":
-        return {"date": "must be a date (YYYY-MM-DD)"}.get(value, f"must be a valid {value}")
+        if value == "date":
+            low, high = DATE_RANGE
+            return f"must be a date (YYYY-MM-DD) from {low} to {high}"
+        return f"must be a valid {value}"
     if validator == "pattern":
         return "contains characters that are not allowed"
     if validator == "minItems":
@@ -189,8 +242,11 @@ def _details(error: ValidationError) -> list[dict[str, str]]:
     path = list(error.absolute_path)
     if error.validator == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
+        # A conditional requirement (`if`/`then`) says why in its `$comment`.
+        why = error.schema.get("$comment") if "then" in error.absolute_schema_path else None
+        message = f"is required {why}" if why else "is required"
         return [
-            {"path": pointer([*path, name]), "message": "is required"}
+            {"path": pointer([*path, name]), "message": message}
             for name in error.validator_value
             if name not in instance
         ]

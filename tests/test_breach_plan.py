@@ -44,8 +44,14 @@ def _business(start: dt.date, days: int) -> dt.date:
     return day
 
 
-def _oracle(discovered: dt.date, affected: dict[str, int]) -> dict[str, Any]:
-    """What the plan must say, from the spec and the matrix."""
+def _oracle(
+    discovered: dt.date, affected: dict[str, int], covered_entity: bool = False
+) -> dict[str, Any]:
+    """What the plan must say, from the spec and the matrix.
+
+    With ``covered_entity``, a state's ``hipaa_deemed_compliance`` applies: the duties it lists as
+    met have no date, and the notices it keeps on the HIPAA clock fall on the federal date.
+    """
     total = sum(affected.values())
     federal = discovered + dt.timedelta(days=60)
     hhs = federal if total >= 500 else dt.date(discovered.year, 12, 31) + dt.timedelta(days=60)
@@ -60,7 +66,10 @@ def _oracle(discovered: dt.date, affected: dict[str, int]) -> dict[str, Any]:
     states = {}
     for code, n in affected.items():
         law = MATRIX.get(code, {}).get("breach_notice")
-        days = law["individual_days"] if law else None
+        deemed = (law or {}).get("hipaa_deemed_compliance") if covered_entity else None
+        met = set(deemed["met"]) if deemed else set()
+        hipaa_timing = set(deemed["hipaa_timing"]) if deemed else set()
+        days = law["individual_days"] if law and "individual_notice" not in met else None
         individual = discovered + dt.timedelta(days=days if days is not None else 60)
         notices = {}
         if law:
@@ -86,12 +95,20 @@ def _oracle(discovered: dt.date, affected: dict[str, int]) -> dict[str, Any]:
                     due = _business(anchor, k)
                 else:
                     due = anchor + dt.timedelta(days=k)
+                if notice["recipient"] in hipaa_timing:
+                    due = federal
+                if notice["recipient"] in met:
+                    required = False
                 notices[notice["recipient"]] = (required, due if required else None)
                 if required and notice["applies_to"] is None:
                     rows.append((due, code, "regulator_notice", notice["recipient"]))
-        if n > 0:
+        if n > 0 and "individual_notice" not in met:
             rows.append((individual, code, "individual_notice", "individuals"))
-        states[code] = {"individual": individual, "falls_back": days is None, "notices": notices}
+        states[code] = {
+            "individual": None if "individual_notice" in met else individual,
+            "falls_back": days is None and "individual_notice" not in met,
+            "notices": notices,
+        }
     general = [r[0] for r in rows]
     return {
         "federal": federal,
@@ -104,8 +121,13 @@ def _oracle(discovered: dt.date, affected: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _check(plan: dict[str, Any], discovered: dt.date, affected: dict[str, int]) -> None:
-    want = _oracle(discovered, affected)
+def _check(
+    plan: dict[str, Any],
+    discovered: dt.date,
+    affected: dict[str, int],
+    covered_entity: bool = False,
+) -> None:
+    want = _oracle(discovered, affected, covered_entity)
     assert "errors" not in plan
     assert plan["total_affected"] == sum(affected.values())
     assert plan["federal"]["individuals"]["deadline"] == want["federal"].isoformat()
@@ -115,7 +137,11 @@ def _check(plan: dict[str, Any], discovered: dt.date, affected: dict[str, int]) 
     assert set(plan["states"]) == set(affected)
     for code, expect in want["states"].items():
         got = plan["states"][code]
-        assert got["individual_notice"]["deadline"] == expect["individual"].isoformat(), code
+        individual = expect["individual"]
+        assert got["individual_notice"]["deadline"] == (
+            individual.isoformat() if individual else None
+        ), code
+        assert got["individual_notice"].get("met_by_hipaa_notice", False) is (individual is None)
         assert got["individual_notice"]["falls_back_to_federal"] is expect["falls_back"], code
         notices = {n["recipient"]: (n["required"], n["deadline"]) for n in got["regulator_notices"]}
         assert notices == {
@@ -197,6 +223,95 @@ def test_any_date_and_any_states_match_the_oracle(opa_server, discovered, affect
     _check(plan, discovered, affected)
 
 
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    discovered=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
+    affected=st.dictionaries(
+        st.sampled_from(STATES), st.integers(min_value=0, max_value=20_000), min_size=1
+    ),
+)
+def test_a_covered_entity_plan_matches_the_oracle(opa_server, discovered, affected):
+    body = {"discovered_on": discovered.isoformat(), "affected": affected, "covered_entity": True}
+    _check(_plan(opa_server, body), discovered, affected, covered_entity=True)
+
+
+# ----------------------------------------------------------------------------- December 2026 audit
+
+
+def test_minnesota_has_no_attorney_general_date_before_the_individual_notice(opa_server):
+    plan = _plan(opa_server, {"discovered_on": "2026-11-02", "affected": {"MN": 5000}})
+    mn = plan["states"]["MN"]
+    assert "attorney_general" not in {n["recipient"] for n in mn["regulator_notices"]}
+    individual = mn["individual_notice"]["deadline"]
+    assert individual == "2027-01-01"
+    assert not [
+        d
+        for d in plan["deadlines"]
+        if d["recipient"] == "attorney_general" and d["date"] < individual
+    ]
+    # Credit bureaus: 48 hours, counted from discovery (the stricter reading), not discovery + 62.
+    cra = next(
+        n for n in mn["regulator_notices"] if n["recipient"] == "consumer_reporting_agencies"
+    )
+    assert (cra["required"], cra["deadline"], cra["confidence"]) == (True, "2026-11-04", "low")
+
+
+@pytest.mark.parametrize(
+    ("covered_entity", "individual", "ag", "earliest"),
+    [
+        (None, "2026-12-02", "2026-12-02", "2026-12-02"),
+        (False, "2026-12-02", "2026-12-02", "2026-12-02"),
+        (True, None, "2027-01-01", "2027-01-01"),
+    ],
+    ids=["absent", "false", "covered-entity"],
+)
+def test_new_york_with_and_without_covered_entity(
+    opa_server, covered_entity, individual, ag, earliest
+):
+    body: dict[str, Any] = {"discovered_on": "2026-11-02", "affected": {"NY": 600}}
+    if covered_entity is not None:
+        body["covered_entity"] = covered_entity
+    plan = _plan(opa_server, body)
+    ny = plan["states"]["NY"]
+    assert ny["individual_notice"]["deadline"] == individual
+    notices = {n["recipient"]: n for n in ny["regulator_notices"]}
+    assert notices["attorney_general"]["deadline"] == ag
+    assert notices["attorney_general_hipaa_copy"]["deadline"] == "2027-01-08"
+    assert plan["earliest_deadline"]["date"] == earliest
+    if covered_entity:
+        assert ny["individual_notice"]["met_by_hipaa_notice"] is True
+        assert ny["individual_notice"]["citation"] == "N.Y. Gen. Bus. Law 899-aa(2)(b)(ii)"
+        assert (
+            ny["hipaa_deemed_compliance"]
+            == MATRIX["NY"]["breach_notice"]["hipaa_deemed_compliance"]
+        )
+    else:
+        assert "hipaa_deemed_compliance" not in ny
+        assert "met_by_hipaa_notice" not in ny["individual_notice"]
+
+
+def test_the_endpoint_takes_covered_entity(client, opa_server):
+    body = {
+        "discovered_on": "2026-11-02",
+        "affected": {"NY": 600, "WA": 600},
+        "covered_entity": True,
+    }
+    resp = client.post("/v1/breach-notifications/plan", json=body)
+    assert resp.status_code == 200
+    assert resp.get_json() == _plan(opa_server, dict(body, part2_records=False))
+    assert resp.get_json()["states"]["WA"]["individual_notice"]["met_by_hipaa_notice"] is True
+    bad = client.post(
+        "/v1/breach-notifications/plan",
+        json={"discovered_on": "2026-11-02", "affected": {"NY": 1}, "covered_entity": "yes"},
+    )
+    assert bad.status_code == 400
+    assert [d["path"] for d in bad.get_json()["error"]["details"]] == ["/covered_entity"]
+
+
 # ----------------------------------------------------------------------------- invalid input
 
 
@@ -215,6 +330,10 @@ def test_any_date_and_any_states_match_the_oracle(opa_server, discovered, affect
         (
             {"discovered_on": "2026-11-02", "affected": {"CA": 1}, "part2_records": 1},
             "/part2_records",
+        ),
+        (
+            {"discovered_on": "2026-11-02", "affected": {"CA": 1}, "covered_entity": "yes"},
+            "/covered_entity",
         ),
     ],
 )

@@ -118,7 +118,13 @@ def test_plain_http_refusals(opa_server, method, path):
 
 @pytest.mark.parametrize(
     "document",
-    ["hipaa/decision", "hipaa/breach/plan", "hipaa/vendors/findings", "hipaa/state/law"],
+    [
+        "hipaa/decision",
+        "hipaa/breach/plan",
+        "hipaa/vendors/findings",
+        "hipaa/state/law",
+        "hipaa/authorization_forms/requirements",
+    ],
 )
 def test_the_shims_queries_and_health_are_allowed(opa_server, document):
     resp = requests.post(f"{opa_server.url}/v1/data/{document}", json={"input": {}}, timeout=5)

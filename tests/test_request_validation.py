@@ -54,6 +54,7 @@ def test_minimal_request_gets_every_default():
             "mfa": True,
             "organization_id": None,
             "state": None,
+            "entity_types": None,
         },
         "patient": {
             "id": "p-test-0001",
@@ -101,6 +102,7 @@ def test_minimal_request_gets_every_default():
             "data_use_agreement_id": None,
             "irb_waiver_id": None,
             "rationale": None,
+            "break_glass": False,
         },
         "request_id": "req-1",
         "now": NOW,
@@ -198,7 +200,9 @@ def test_every_violation_is_reported_with_json_pointer_paths():
         "/surprise",
     ]
     messages = {d["path"]: d["message"] for d in found}
-    assert messages["/authorizations/0/signed_on"] == "must be a date (YYYY-MM-DD)"
+    assert messages["/authorizations/0/signed_on"] == (
+        "must be a date (YYYY-MM-DD) from 1678-01-01 to 2261-12-31"
+    )
     assert messages["/authorizations/0/type"] == "is required"
     assert messages["/data/elements/1"] == "unknown element"
     assert messages["/data/form"] == "must be one of: identified, limited_data_set, deidentified"

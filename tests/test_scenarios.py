@@ -29,7 +29,7 @@ DEFAULT_NOW = "2026-11-28T12:00:00Z"
 # authorizations (signed 2025-12-01, expiring 2028-12-31) and BAAs (co-meals-on-wheels from
 # 2026-01-15 to 2028-01-14) are in force, the expired ones (2025) stay expired.
 SHIM_CLOCK_WINDOW = ("2026-01-15", "2028-01-14")
-RULE_ID = re.compile(r"^(S[1-4]|P([0-9]|1[0-9]|2[0-3])|C[1-7]|M|A)$")
+RULE_ID = re.compile(r"^(S[1-4]|P([0-9]|1[0-9]|2[0-3])|C[1-7]|M|A|BG[1-3])$")
 ITEM_KEYS = ("basis", "reasons", "requirements", "obligations")
 DECIDE = "/v1/disclosures/decide"
 

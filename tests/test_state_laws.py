@@ -108,6 +108,15 @@ def test_matrix_satisfies_its_schema(matrix, validator):
         (["FL", "breach_notice", "attorney_general", "threshold", "min_residents"], -1),
         (["WA", "categories", "minors", "parental_access_limited"], "yes"),
         (["IL", "categories", "reproductive_health", "out_of_state_restricted_purposes"], None),
+        (["NY", "categories", "mental_health", "applies_to_entity_types"], ["clinic"]),
+        (["NY", "categories", "mental_health", "applies_to_entity_types"], []),
+        (["FL", "categories", "minors", "parental_access_limited"], True),
+        (["FL", "categories", "minors", "parental_access_limited_for"], ["dental"]),
+        (["FL", "categories", "minors", "parent_recipient_types"], ["family"]),
+        (["NY", "categories", "hiv", "general_release_suffices_for"], ["insurer"]),
+        (["NY", "categories", "hiv", "last_reviewed"], "December 2026"),
+        (["NY", "breach_notice", "hipaa_deemed_compliance", "met"], []),
+        (["NY", "breach_notice", "hipaa_deemed_compliance", "citation"], None),
     ],
 )
 def test_schema_rejects_broken_entries(matrix, validator, path, value):
@@ -182,6 +191,9 @@ def _low_confidence_entries(matrix) -> set[tuple[str, str]]:
         ag = breach["attorney_general"]
         if ag and ag["confidence"] == "low":
             out.add((state, "breach_notice.attorney_general"))
+        deemed = breach.get("hipaa_deemed_compliance")
+        if deemed and deemed["confidence"] == "low":
+            out.add((state, "breach_notice.hipaa_deemed_compliance"))
         for notice in breach["other_notices"]:
             if notice["confidence"] == "low":
                 out.add((state, f"breach_notice.other_notices.{notice['recipient']}"))
@@ -201,6 +213,38 @@ def _review_list() -> list[tuple[str, str]]:
     return rows
 
 
+def test_the_audit_corrections_carry_citation_confidence_and_review_date(matrix):
+    """Every entry the December 2026 audit corrected says so, with its review date."""
+    corrected = [
+        (state, category)
+        for state, law in matrix.items()
+        for category, entry in law["categories"].items()
+        if "December 2026 audit" in entry["notes"]
+    ]
+    assert {
+        ("FL", "minors"),
+        ("IL", "minors"),
+        ("WA", "minors"),
+        ("NY", "hiv"),
+        ("NY", "mental_health"),
+        ("FL", "mental_health"),
+        ("CA", "mental_health"),
+        ("MA", "mental_health"),
+        ("PA", "hiv"),
+    } <= set(corrected)
+    for state, category in corrected:
+        entry = matrix[state]["categories"][category]
+        assert entry["last_reviewed"] >= "2026-12-01", (state, category)
+        assert entry["citation"].strip(), (state, category)
+        assert entry["confidence"] in {"high", "medium", "low"}, (state, category)
+    assert matrix["MN"]["breach_notice"]["attorney_general"] is None
+    assert "December 2026 audit" in matrix["MN"]["breach_notice"]["notes"]
+    for state in ("NY", "WA", "OH", "MI", "GA"):
+        deemed = matrix[state]["breach_notice"]["hipaa_deemed_compliance"]
+        assert deemed["citation"], state
+        assert deemed["last_reviewed"] >= "2026-12-01", state
+
+
 def test_docs_list_every_low_confidence_entry_for_review(matrix):
     listed = _review_list()
     low = _low_confidence_entries(matrix)
@@ -214,12 +258,23 @@ def test_docs_list_every_low_confidence_entry_for_review(matrix):
 
 
 def _opa_input(
-    state: str, category: str, purpose: str, recipient: str, auths: list
+    state: str,
+    category: str,
+    purpose: str,
+    recipient: str,
+    auths: list,
+    entity_types: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "now": NOW,
         "request_id": "t-sweep",
-        "requester": {"user_id": "u-102", "roles": ["privacy_officer"], "mfa": True, "state": None},
+        "requester": {
+            "user_id": "u-102",
+            "roles": ["privacy_officer"],
+            "mfa": True,
+            "state": None,
+            "entity_types": entity_types,
+        },
         "patient": {"id": "p-test-0001", "state": state, "age": 40, "minor_consented_care": False},
         "recipient": {
             "type": recipient,
@@ -234,11 +289,17 @@ def _opa_input(
     }
 
 
-def _expected(matrix, state, category, purpose, recipient) -> set[tuple[str, str]]:
+def _expected(
+    matrix, state, category, purpose, recipient, entity_types=None
+) -> set[tuple[str, str]]:
     out = set()
     for governing in GOVERNED_BY[category]:
         entry = matrix[state]["categories"].get(governing)
         if not entry:
+            continue
+        # An entry bound to some disclosers applies when the discloser is unknown or one of them.
+        bound = entry.get("applies_to_entity_types")
+        if bound and entity_types is not None and not set(bound) & set(entity_types):
             continue
         # Shield laws: the sweep's recipient has no state, which counts as possibly out of
         # state (fail closed).
@@ -301,6 +362,30 @@ def test_overlay_follows_the_matrix_for_every_state_category_and_purpose(matrix)
     # The sweep is not vacuous: many combinations need consent, many do not.
     assert sum(1 for r in results if r) > 500
     assert sum(1 for r in results if not r) > 500
+
+
+@pytest.mark.parametrize(
+    "entity_types", [["provider"], ["health_plan"], ["omh_facility", "lps_facility"], []]
+)
+def test_discloser_types_narrow_the_entries_bound_to_them(matrix, entity_types):
+    keys = list(
+        itertools.product(
+            PRIORITY, GOVERNED_BY, ["treatment", "payment", "health_care_operations"], RECIPIENTS
+        )
+    )
+    cases = [_opa_input(*key, auths=[], entity_types=entity_types) for key in keys]
+    results = _evaluate(cases)
+    mismatches = [
+        (key, got, want)
+        for key, got in zip(keys, results, strict=True)
+        if got != (want := _expected(matrix, *key, entity_types=entity_types))
+    ]
+    assert mismatches == []
+    # Not vacuous: some entry is left out for this discloser, compared with an unknown one.
+    assert any(
+        _expected(matrix, *key) != _expected(matrix, *key, entity_types=entity_types)
+        for key in keys
+    )
 
 
 def test_an_authorization_covering_the_category_satisfies_every_state(matrix):
@@ -623,3 +708,86 @@ def test_state_law_endpoint_404_for_a_state_not_in_the_matrix(client, code):
     resp = client.get(f"/v1/state-laws/{code}")
     assert resp.status_code == 404
     assert resp.get_json()["error"]["code"]
+
+
+# ------------------------------------------------------------------ December 2026 audit, end to end
+
+
+def _parent_of_minor(state: str, categories: list[str]) -> dict[str, Any]:
+    return request_body(
+        requester={"user_id": "u-102", "roles": ["physician"], "mfa": True, "state": state},
+        patient={"id": "p-test-0001", "state": state, "age": 15, "minor_consented_care": True},
+        recipient={
+            "type": "personal_representative",
+            "id": "pr-0001",
+            "name": "Parent",
+            "identity_verified": True,
+            "state": state,
+        },
+        purpose="individual_access",
+        data={"categories": categories, "elements": ["problem_list"], "part2_program": False},
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "categories", [["std"], ["substance_use_disorder"], ["general", "std"]], ids=str
+)
+def test_a_florida_parent_is_denied_a_minors_std_or_sud_records(client, categories):
+    decision = _decide(client, _parent_of_minor("FL", categories))
+    assert decision["allow"] is False
+    assert _state_reasons(decision) == {("FL", "minors")}
+    assert "OBTAIN_STATE_CONSENT" in {r["code"] for r in decision["requirements"]}
+
+
+@pytest.mark.integration
+def test_a_florida_parent_still_gets_what_florida_lets_parents_see(client):
+    decision = _decide(client, _parent_of_minor("FL", ["general"]))
+    assert decision["allow"] is True, decision["reasons"]
+    assert [b["code"] for b in decision["basis"]] == ["INDIVIDUAL_ACCESS"]
+
+
+@pytest.mark.integration
+def test_new_york_hiv_payment_under_a_general_release_is_allowed(client, matrix):
+    release = _auth(["general"], ["payment"], ["health_plan"])
+    decision = _decide(client, _payment("NY", "hiv", authorizations=[release]))
+    assert decision["allow"] is True, decision["reasons"]
+    assert [
+        (o["state"], o["text"])
+        for o in decision["obligations"]
+        if o["code"] == "STATE_REDISCLOSURE_NOTICE"
+    ] == [("NY", matrix["NY"]["categories"]["hiv"]["redisclosure_notice"])]
+    # The same release for another recipient type is not enough.
+    other = _payment("NY", "hiv", authorizations=[release])
+    other["recipient"]["type"] = "business_associate"
+    other["recipient"]["baa"] = None
+    assert ("NY", "hiv") in _state_reasons(_decide(client, other))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("entity_types", "denied"),
+    [
+        (["provider", "omh_facility"], True),
+        (None, True),
+        (["provider"], False),
+        ([], False),
+    ],
+    ids=["omh-facility", "unknown", "provider", "none-of-them"],
+)
+def test_new_york_mental_health_binds_omh_facilities(client, entity_types, denied):
+    body = _treatment("NY", "mental_health")
+    if entity_types is not None:
+        body["requester"]["entity_types"] = entity_types
+    decision = _decide(client, body)
+    assert decision["allow"] is not denied
+    assert _state_reasons(decision) == ({("NY", "mental_health")} if denied else set())
+
+
+@pytest.mark.integration
+def test_the_request_schema_checks_entity_types(client):
+    body = _treatment("NY", "mental_health")
+    body["requester"]["entity_types"] = ["omh_facility", "clinic"]
+    resp = client.post("/v1/disclosures/decide", json=body)
+    assert resp.status_code == 400
+    assert [d["path"] for d in resp.get_json()["error"]["details"]] == ["/requester/entity_types/1"]

@@ -13,6 +13,9 @@
 #     ref: https://www.ecfr.gov/current/title-42/section-2.31
 package hipaa.authorizations
 
+import data.hipaa.lib
+import data.hipaa.request
+
 # Treatment, payment and health care operations: what a part2_tpo_consent covers by its type
 # (42 CFR 2.33(b) as amended 2024).
 tpo_purposes := {"treatment", "payment", "health_care_operations"}
@@ -30,13 +33,15 @@ _now_ns := time.parse_rfc3339_ns(input.now)
 #   `expires_on` is the last day on which it is in force (UTC); null means an expiration
 #   event rather than a date. Malformed fields make it invalid, and so does a document that
 #   combines one that must stand alone with another (164.508(b)(2)(iii), (b)(3)(ii);
-#   42 CFR 2.31(b), (d)): it is defective and covers nothing.
+#   42 CFR 2.31(b), (d)): it is defective and covers nothing. So is one whose `elements_present`
+#   lacks a required element (164.508(b)(2)(ii); elements.rego).
 valid(auth) if {
 	auth.signed == true
 	object.get(auth, "revoked", false) == false
 	time.parse_ns("2006-01-02", auth.signed_on) <= _now_ns
 	_unexpired(auth)
 	not _combined(auth)
+	not incomplete(auth)
 }
 
 # Categories whose permission must stand alone: an authorization for psychotherapy notes may be
@@ -90,8 +95,9 @@ covers(auth, category) if {
 }
 
 _covers_recipient(auth) if {
-	is_string(input.recipient.id)
-	input.recipient.id in auth.recipients
+	some id in auth.recipients
+	is_string(id)
+	lib.id_key(id) == request.recipient_id
 }
 
 _covers_recipient(auth) if "*" in auth.recipients

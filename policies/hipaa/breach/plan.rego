@@ -4,9 +4,18 @@
 #   `data.hipaa.breach.plan`, served by the shim as POST /v1/breach-notifications/plan.
 #
 #   Input (the request body):
-#     {"discovered_on": "2026-11-02", "affected": {"CA": 1200, "TX": 40}, "part2_records": false}
+#     {"discovered_on": "2026-11-02", "affected": {"CA": 1200, "TX": 40}, "part2_records": false,
+#      "covered_entity": true}
 #   `discovered_on` is a calendar date; `affected` maps USPS codes (50 states, DC and the
-#   territories) to non-negative integer counts of residents; `part2_records` is optional.
+#   territories) to non-negative integer counts of residents; `part2_records` and
+#   `covered_entity` (the notifier is a HIPAA covered entity or business associate notifying a PHI
+#   breach under 45 CFR 164.400-414) are optional booleans, default false.
+#
+#   With `covered_entity` true, a state whose law deems a HIPAA-compliant notice sufficient
+#   (`breach_notice.hipaa_deemed_compliance` in the matrix) lists the duties that notice meets with
+#   `met_by_hipaa_notice: true`, no deadline and the state's citation, instead of its own clock;
+#   notices it still requires on the HIPAA timing fall on the federal individual-notice date.
+#   Without it nothing changes.
 #
 #   Invalid input gives ONLY an error list, sorted by path (JSON Pointer into the body):
 #     {"errors": [{"path": "/discovered_on", "message": "must be a calendar date YYYY-MM-DD"},
@@ -36,7 +45,7 @@ _us_codes := {
 }
 
 # Fields the body may carry (`now` and `request_id` may be added by the shim).
-_known_fields := {"discovered_on", "affected", "part2_records", "now", "request_id"}
+_known_fields := {"discovered_on", "affected", "part2_records", "covered_entity", "now", "request_id"}
 
 _federal_days := 60
 
@@ -88,6 +97,11 @@ _errors contains {"path": _pointer(["affected", code]), "message": "must be a no
 _errors contains {"path": "/part2_records", "message": "must be a boolean"} if {
 	"part2_records" in _fields
 	not is_boolean(input.part2_records)
+}
+
+_errors contains {"path": "/covered_entity", "message": "must be a boolean"} if {
+	"covered_entity" in _fields
+	not is_boolean(input.covered_entity)
 }
 
 _errors contains {"path": _pointer([field]), "message": "unknown field"} if {
@@ -241,13 +255,16 @@ default _in_matrix(_) := false
 
 _in_matrix(code) if _law(code)
 
-_state_law(code, n) := {
-	"name": data.config.state_laws[code].name,
-	"individual_notice": _individual(code, n),
-	"regulator_notices": [_notice(code, n, notice) | some notice in _law_notices(code)],
-	"citation": _law(code).citation,
-	"confidence": _law(code).confidence,
-} if {
+_state_law(code, n) := object.union(
+	{
+		"name": data.config.state_laws[code].name,
+		"individual_notice": _individual(code, n),
+		"regulator_notices": [_notice(code, n, notice) | some notice in _law_notices(code)],
+		"citation": _law(code).citation,
+		"confidence": _law(code).confidence,
+	},
+	_deemed_block(code),
+) if {
 	_law(code)
 }
 
@@ -263,10 +280,31 @@ _law_notices(code) := array.concat([ag | ag := _law(code).attorney_general; is_o
 
 _state_days(code) := _law(code).individual_days if is_number(_law(code).individual_days)
 
-# The date by which the state's residents must be told (state days, else the federal limit).
-_individual_ns(code) := _plus_days(_discovered_ns, _state_days(code))
+# HIPAA deemed compliance: the notifier is a HIPAA covered entity (input) and the state deems a
+# notice under the HIPAA breach rule sufficient for some of its duties (matrix).
+_deemed(code) := dc if {
+	input.covered_entity == true
+	dc := _law(code).hipaa_deemed_compliance
+}
 
-_individual_ns(code) := _federal_deadline_ns if not _state_days(code)
+# The HIPAA notice meets this duty (`individual_notice` or a notice's recipient).
+_met(code, duty) if duty in _deemed(code).met
+
+# The state still wants this notice, on the HIPAA clock (the federal individual-notice date).
+_hipaa_timing(code, recipient) if recipient in _deemed(code).hipaa_timing
+
+default _deemed_block(_) := {}
+
+_deemed_block(code) := {"hipaa_deemed_compliance": _deemed(code)}
+
+# The state's own individual-notice clock, unless the HIPAA notice meets that duty.
+_state_clock(code) := _state_days(code) if not _met(code, "individual_notice")
+
+# The date by which the state's residents must be told (state days, else the federal limit; the
+# federal date too when the HIPAA notice meets the duty).
+_individual_ns(code) := _plus_days(_discovered_ns, _state_clock(code))
+
+_individual_ns(code) := _federal_deadline_ns if not _state_clock(code)
 
 _individual(code, n) := {
 	"duty": "individual_notice",
@@ -277,7 +315,7 @@ _individual(code, n) := {
 	"citation": _law(code).citation,
 	"text": _law(code).individual_text,
 } if {
-	_state_days(code)
+	_state_clock(code)
 }
 
 _individual(code, n) := {
@@ -290,6 +328,20 @@ _individual(code, n) := {
 	"text": "The state law gives no number of days; the federal 60-day outer limit (45 CFR 164.404(b)) applies.",
 } if {
 	not _state_days(code)
+	not _met(code, "individual_notice")
+}
+
+_individual(code, _) := {
+	"duty": "individual_notice",
+	"required": false,
+	"met_by_hipaa_notice": true,
+	"days": null,
+	"deadline": null,
+	"falls_back_to_federal": false,
+	"citation": _deemed(code).citation,
+	"text": _deemed(code).text,
+} if {
+	_met(code, "individual_notice")
 }
 
 default _individual_citation(_) := "45 CFR 164.404(b)"
@@ -327,42 +379,54 @@ _notice_ns(code, deadline) := _plus_business_days(_anchor_ns(code, deadline.from
 	deadline.business_days == true
 }
 
-_notice(code, n, notice) := {
-	"duty": "regulator_notice",
-	"recipient": notice.recipient,
-	"name": notice.name,
-	"required": _triggered(notice.threshold, n),
-	"threshold": notice.threshold,
-	"days": notice.deadline.days,
-	"business_days": notice.deadline.business_days,
-	"from": notice.deadline.from,
-	"days_in_law": is_number(notice.deadline.days),
+# A state regulator notice: its own clock; met by the HIPAA notice; or still owed on the HIPAA clock.
+_notice(code, n, notice) := object.union(_notice_fields(notice), {
+	"required": true,
 	"deadline": _date(_notice_ns(code, notice.deadline)),
-	"applies_to": notice.applies_to,
-	"citation": notice.citation,
-	"confidence": notice.confidence,
-	"text": notice.deadline.text,
-} if {
+}) if {
+	not _met(code, notice.recipient)
+	not _hipaa_timing(code, notice.recipient)
 	_triggered(notice.threshold, n)
 }
 
-_notice(_, n, notice) := {
+_notice(code, n, notice) := object.union(_notice_fields(notice), {"required": false, "deadline": null}) if {
+	not _met(code, notice.recipient)
+	not _triggered(notice.threshold, n)
+}
+
+_notice(code, n, notice) := object.union(_notice_fields(notice), {
+	"required": true,
+	"deadline": _date(_federal_deadline_ns),
+	"hipaa_timing": true,
+	"hipaa_deemed_compliance_citation": _deemed(code).citation,
+}) if {
+	not _met(code, notice.recipient)
+	_hipaa_timing(code, notice.recipient)
+	_triggered(notice.threshold, n)
+}
+
+_notice(code, _, notice) := object.union(_notice_fields(notice), {
+	"required": false,
+	"deadline": null,
+	"met_by_hipaa_notice": true,
+	"hipaa_deemed_compliance_citation": _deemed(code).citation,
+}) if {
+	_met(code, notice.recipient)
+}
+
+_notice_fields(notice) := {
 	"duty": "regulator_notice",
 	"recipient": notice.recipient,
 	"name": notice.name,
-	"required": false,
 	"threshold": notice.threshold,
 	"days": notice.deadline.days,
 	"business_days": notice.deadline.business_days,
 	"from": notice.deadline.from,
 	"days_in_law": is_number(notice.deadline.days),
-	"deadline": null,
 	"applies_to": notice.applies_to,
 	"citation": notice.citation,
 	"confidence": notice.confidence,
 	"text": notice.deadline.text,
-} if {
-	not _triggered(notice.threshold, n)
 }
 
 # ---------------------------------------------------------------- deadlines

@@ -15,7 +15,7 @@ import data.hipaa.request
 
 # The registry entry of the recipient, when its kind matches the recipient type.
 entry := e if {
-	e := data.config.business_associates[request.recipient_id]
+	e := lib.keyed_by_id(data.config.business_associates)[request.recipient_id]
 	e.kind == input.recipient.type
 }
 
@@ -106,7 +106,7 @@ _hie_treatment if {
 # title: HIE participation agreement
 # description: The recipient HIE has an active participation agreement in force covering the purpose.
 hie_agreement if {
-	agreement := data.config.hie_agreements[request.recipient_id]
+	agreement := lib.keyed_by_id(data.config.hie_agreements)[request.recipient_id]
 	agreement.status == "active"
 	request.in_force(agreement)
 	input.purpose in agreement.purposes

@@ -9,6 +9,8 @@
 package hipaa.outcome
 
 import data.hipaa.accounting
+import data.hipaa.authorizations
+import data.hipaa.break_glass
 import data.hipaa.bulk
 import data.hipaa.business_associates
 import data.hipaa.data_sets
@@ -31,7 +33,7 @@ import data.hipaa.validation
 #   carries (obligations, the elements it may share, accounting) is built only for one.
 decision := _invalid_decision if validation.invalid
 
-else := _allowed_decision if allow
+else := object.union(_allowed_decision, break_glass.flag) if allow
 
 else := _denied_decision
 
@@ -86,7 +88,8 @@ permission_denies := (permissions.deny | business_associates.deny) | data_sets.d
 
 _gate_denies := (((psychotherapy_notes.deny | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny
 
-_denies := ((permission_denies | safeguards.deny) | _gate_denies) | no_basis_denies
+# An honoured break-glass sets aside S2 and C6 (hipaa.break_glass).
+_denies := (((permission_denies | safeguards.deny) | _gate_denies) | no_basis_denies) - break_glass.overridden
 
 # Basis codes of the P rules and of everything (for minimum necessary and accounting).
 permission_codes contains p.basis.code if some p in permission_permits
@@ -95,7 +98,9 @@ _basis_codes contains b.code if some b in _bases
 
 _bases := {p.basis | some p in _permits} | state.bases
 
-_reasons := {d.reason | some d in _denies} | state.reasons
+_reasons := (_own_reasons | break_glass.explain(_own_reasons)) | authorizations.incomplete_reasons(_own_reasons)
+
+_own_reasons := {d.reason | some d in _denies} | state.reasons
 
 _requirements := sort({d.requirement | some d in _denies; d.requirement} | state.requirements)
 
@@ -118,6 +123,8 @@ _obligations contains obligation if {
 _obligations contains obligation if some obligation in part2.obligations
 
 _obligations contains obligation if some obligation in state.obligations
+
+_obligations contains obligation if some obligation in break_glass.obligations
 
 _obligations contains minimum_necessary.obligation(permission_codes) if minimum_necessary.applies(permission_codes)
 

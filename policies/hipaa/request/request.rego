@@ -8,7 +8,10 @@
 #   refs, so rule families that cannot match are skipped).
 package hipaa.request
 
-recipient_id := input.recipient.id
+import data.hipaa.lib
+
+# The recipient id as compared with registries and authorizations (hipaa.lib.id_key).
+recipient_id := lib.id_key(input.recipient.id) if is_string(input.recipient.id)
 
 categories := {c | some c in input.data.categories}
 

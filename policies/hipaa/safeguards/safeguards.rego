@@ -39,7 +39,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if not role_permitted
 #   code: ACCESS_REVOKED
 #   citation: 45 CFR 164.308(a)(3)(ii)(C), 164.308(a)(4)(ii)(C)
 #   message: The requester's access has been revoked.
-deny contains lib.deny(rego.metadata.chain(), {}) if data.config.revoked_access.users[input.requester.user_id]
+deny contains lib.deny(rego.metadata.chain(), {}) if lib.id_key(input.requester.user_id) in revoked_users
 
 # METADATA
 # title: S4 Recipient identity verified
@@ -62,3 +62,7 @@ role_permitted if {
 	some role in input.requester.roles
 	data.config.roles.roles[role].purposes[input.purpose]
 }
+
+# The revoked-access list (policy data) by normalized user id: a user id in another case is the
+# same user (identifiers are case-insensitive; hipaa.lib.id_key).
+revoked_users contains lib.id_key(id) if some id, _ in data.config.revoked_access.users

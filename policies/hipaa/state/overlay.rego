@@ -13,11 +13,18 @@
 #   - shield laws: `out_of_state_disclosure_restricted` and a recipient in another state, or whose
 #     state is not given (fail closed), for a purpose in `out_of_state_restricted_purposes` -> the
 #     same, unless an authorization covers it;
-#   - minors: `parental_access_limited` and a disclosure of a minor's minor-consented care to a
-#     parent (personal representative or family) -> the same, unless an authorization covers it;
+#   - minors (per category, v1.2): a disclosure of a minor's minor-consented care to a parent
+#     (a `personal_representative`, or another type the entry's `parent_recipient_types` names)
+#     of a category the state limits (`parental_access_limited` for every category, or
+#     `parental_access_limited_for`) -> the same, unless an authorization covers the category;
 #   - redisclosure: an entry with a `redisclosure_notice` adds the obligation
 #     STATE_REDISCLOSURE_NOTICE with the statutory text (hipaa.decision keeps obligations only
-#     for allowed disclosures).
+#     for allowed disclosures), except on a disclosure to the patient (or the personal
+#     representative of an incapacitated patient), N.Y. Pub. Health Law 2782(5)(a).
+#   An entry with `applies_to_entity_types` binds only those disclosers (`requester.entity_types`);
+#   a request that does not say what the discloser is keeps the entry (the stricter reading).
+#   An entry's `general_release_suffices_for` lets an authorization covering general records
+#   satisfy the consent rule for those recipient types (NY insurers, 10 NYCRR 63.6(a)(9)).
 #   De-identified data is outside the overlay. Lookups are by state and category, never scans.
 package hipaa.state
 
@@ -45,6 +52,19 @@ _matrix_categories := {
 	"reproductive_health": ["general", "reproductive_health"],
 }
 
+# A requested category as the minors rule groups it (parental_access_limited_for).
+_minor_category := {
+	"general": "general",
+	"mental_health": "mental_health",
+	"psychotherapy_notes": "mental_health",
+	"substance_use_disorder": "substance_use_disorder",
+	"sud_counseling_notes": "substance_use_disorder",
+	"hiv": "hiv",
+	"std": "std",
+	"genetic": "genetic",
+	"reproductive_health": "reproductive_health",
+}
+
 # Purposes the minors rule leaves to federal law (emergencies, threats, legal mandates).
 _minor_rule_exempt_purposes := {"medical_emergency", "serious_threat", "required_by_law"}
 
@@ -64,6 +84,31 @@ _in_play contains [state, mcat, cat] if {
 	some cat in input.data.categories
 	some mcat in _matrix_categories[cat]
 	data.config.state_laws[state].categories[mcat].citation
+	_entry_applies(state, mcat)
+}
+
+# The discloser types a request may name (request.schema.json `requester.entity_types`).
+entity_types := {"health_plan", "provider", "lps_facility", "omh_facility", "baker_act_facility", "part2_program"}
+
+# What the discloser says it is (`requester.entity_types`); undefined when the request does not
+# say (absent, null, not a list, or a list with a type this policy does not know), and then every
+# entry applies (the stricter reading).
+_entity_types := {t | some t in input.requester.entity_types} if {
+	is_array(input.requester.entity_types)
+	every t in input.requester.entity_types {
+		t in entity_types
+	}
+}
+
+# An entry binds this discloser: it names no discloser types, the discloser is unknown, or the
+# discloser is one of the types it names.
+_entry_applies(state, mcat) if not data.config.state_laws[state].categories[mcat].applies_to_entity_types
+
+_entry_applies(_, _) if not _entity_types
+
+_entry_applies(state, mcat) if {
+	some t in data.config.state_laws[state].categories[mcat].applies_to_entity_types
+	t in _entity_types
 }
 
 # The requested categories that some authorization on file (any type) covers for this
@@ -79,7 +124,7 @@ _unmet contains {"state": state, "category": mcat, "kind": "consent", "citation"
 	some [state, mcat, cat] in _in_play
 	input.purpose in data.config.state_laws[state].categories[mcat].consent_required_for
 	not input.recipient.type in data.config.state_laws[state].categories[mcat].exempt_recipient_types
-	not cat in _authorized
+	not _consented(state, mcat, cat)
 }
 
 _unmet contains {"state": state, "category": mcat, "kind": kind, "citation": _cat(state, mcat).citation} if {
@@ -92,15 +137,47 @@ _unmet contains {"state": state, "category": mcat, "kind": kind, "citation": _ca
 
 _unmet contains {"state": state, "category": "minors", "kind": "minor_parental_access", "citation": citation} if {
 	input.patient.minor_consented_care == true # indexed: OPA skips this rule otherwise
-	input.recipient.type in {"personal_representative", "family"} # who counts as a parent
+	input.recipient.type in {"personal_representative", "family"} # who may count as a parent
 	not _deidentified
 	_minor_consented_care
 	not input.purpose in _minor_rule_exempt_purposes
 	some state in jurisdictions
-	data.config.state_laws[state].categories.minors.parental_access_limited == true
+	input.recipient.type in _parent_types(state)
+	_entry_applies(state, "minors")
 	citation := data.config.state_laws[state].categories.minors.citation
 	some cat in input.data.categories
+	_minor_limited(state, cat)
 	not cat in _authorized
+}
+
+# The state's consent is on file: an authorization covering the category, or, for the recipient
+# types whose entry says a general release suffices, one covering general records.
+_consented(_, _, cat) if cat in _authorized
+
+_consented(state, mcat, _) if {
+	input.recipient.type in data.config.state_laws[state].categories[mcat].general_release_suffices_for
+	_general_release
+}
+
+_general_release if {
+	some auth in input.authorizations
+	authorizations.covers(auth, "general")
+}
+
+# Who counts as a parent for a state's minors rule: a personal representative, and the other
+# recipient types the entry names (e.g. family, where the statute bars sending a parent a bill).
+default _parent_types(_) := {"personal_representative"}
+
+_parent_types(state) := {t | some t in types} if {
+	types := data.config.state_laws[state].categories.minors.parent_recipient_types
+}
+
+# The state keeps this category of a minor's self-consented care from parents: every category,
+# or the ones its entry lists (Fla. Stat. 384.30(2): STD care; 397.501(7): SUD records).
+_minor_limited(state, _) if data.config.state_laws[state].categories.minors.parental_access_limited == true
+
+_minor_limited(state, cat) if {
+	_minor_category[cat] in data.config.state_laws[state].categories.minors.parental_access_limited_for
 }
 
 # The recipient is, or may be, outside the state: a recipient whose state is not given (absent,
@@ -145,7 +222,24 @@ _messages := {
 	"minor_parental_access": "%s law does not let a parent see records of %s without the minor's authorization.",
 }
 
-_message(u) := sprintf(_messages[u.kind], [_name(u.state), _labels[u.category]])
+_message(u) := concat(" ", [sprintf(_messages[u.kind], [_name(u.state), _labels[u.category]]), _discloser_note(u)]) if {
+	_unknown_discloser(u)
+}
+
+_message(u) := sprintf(_messages[u.kind], [_name(u.state), _labels[u.category]]) if not _unknown_discloser(u)
+
+# The entry binds only some disclosers and the request does not say what the discloser is: the
+# message names the types, so that `requester.entity_types` can settle it.
+_unknown_discloser(u) if {
+	u.kind != "minor_parental_access"
+	not _entity_types
+	_cat(u.state, u.category).applies_to_entity_types
+}
+
+_discloser_note(u) := sprintf(
+	"This rule binds only these disclosers: %s; requester.entity_types does not say what the discloser is.",
+	[concat(", ", _cat(u.state, u.category).applies_to_entity_types)],
+)
 
 # METADATA
 # title: State law requires the patient's consent
@@ -206,6 +300,16 @@ obligations contains lib.result(rego.metadata.chain(), {
 	some [state, mcat, _] in _in_play
 	text := data.config.state_laws[state].categories[mcat].redisclosure_notice
 	is_string(text)
+	not _to_the_patient
+}
+
+# A disclosure to the patient, or to the person lawfully authorized to consent for a patient who
+# lacks capacity, carries no redisclosure statement (N.Y. Pub. Health Law 2782(5)(a)).
+_to_the_patient if input.recipient.type == "patient"
+
+_to_the_patient if {
+	input.recipient.type == "personal_representative"
+	input.patient.incapacitated == true
 }
 
 # METADATA
@@ -219,15 +323,23 @@ law := object.union(data.config.state_laws[input.state], {"state": input.state})
 # scope: document
 # title: minor_parental_access
 # description: |
-#   Per jurisdiction, what the matrix says about a parent's access to a minor's
-#   minor-consented care: true = the state gives parents access (e.g. TX, FL),
-#   false = it limits it, absent = silent or unknown. For P5 (164.502(g)(3)).
+#   Per jurisdiction, what the matrix says about a parent's access to the requested categories
+#   of a minor's minor-consented care: true = the state gives parents access (e.g. TX; FL
+#   except STD and SUD care), false = it limits it for some requested category, absent =
+#   silent or unknown. For P5 (164.502(g)(3)).
 minor_parental_access[state] := true if {
 	some state in jurisdictions
 	data.config.state_laws[state].categories.minors.parental_access_limited == false
+	not _limited_for_request(state)
 }
 
 minor_parental_access[state] := false if {
 	some state in jurisdictions
-	data.config.state_laws[state].categories.minors.parental_access_limited == true
+	_limited_for_request(state)
+}
+
+_limited_for_request(state) if {
+	_entry_applies(state, "minors")
+	some cat in input.data.categories
+	_minor_limited(state, cat)
 }

@@ -86,6 +86,19 @@ optional_strings := {
 	"/context/rationale": ["context", "rationale"],
 }
 
+# Optional identifiers: null, "" (read as none) or an identifier (hipaa.lib.identifier_pattern).
+optional_identifiers := {
+	"/request_id": ["request_id"],
+	"/requester/organization_id": ["requester", "organization_id"],
+	"/recipient/id": ["recipient", "id"],
+	"/context/approval_id": ["context", "approval_id"],
+	"/context/data_use_agreement_id": ["context", "data_use_agreement_id"],
+	"/context/irb_waiver_id": ["context", "irb_waiver_id"],
+}
+
+# The problem message of an identifier that does not have the identifier syntax.
+_identifier_message := "an identifier (1 to 128 ASCII letters, digits and . _ : @ / -) is required"
+
 # A state code or null.
 optional_states := {
 	"/requester/state": ["requester", "state"],
@@ -124,15 +137,13 @@ invalid if {
 _well_formed if {
 	is_object(input)
 	is_number(time.parse_rfc3339_ns(input.now))
-	is_string(input.requester.user_id)
-	input.requester.user_id != ""
+	lib.identifier(input.requester.user_id)
 	is_array(input.requester.roles)
 	count(input.requester.roles) > 0
 	count([r | some r in input.requester.roles; not is_string(r)]) == 0
 	not "" in input.requester.roles
 	is_boolean(input.requester.mfa)
-	is_string(input.patient.id)
-	input.patient.id != ""
+	lib.identifier(input.patient.id)
 	is_string(input.patient.state)
 	is_array(input.patient.restrictions)
 	count([r | some r in input.patient.restrictions; not _restriction(r)]) == 0
@@ -171,10 +182,12 @@ _well_formed_facts if {
 		input.context.underwriting,
 	} == {true, false}
 	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
-	type_name(input.recipient.id) in {"string", "null"}
-	type_name(input.context.approval_id) in {"string", "null"}
-	type_name(input.context.data_use_agreement_id) in {"string", "null"}
-	type_name(input.context.irb_waiver_id) in {"string", "null"}
+	_optional_identifier(input.recipient.id)
+	_optional_identifier(input.context.approval_id)
+	_optional_identifier(input.context.data_use_agreement_id)
+	_optional_identifier(input.context.irb_waiver_id)
+	_optional_identifier(object.get(input, "request_id", null))
+	_optional_identifier(input.requester.organization_id)
 	type_name(input.context.rationale) in {"string", "null"}
 }
 
@@ -184,13 +197,13 @@ problems contains _problem("", "the input is not an object") if not _is_object_i
 
 problems contains _problem("/now", "now is not an RFC 3339 time") if not _valid_now
 
-problems contains _problem("/requester/user_id", "a non-empty string is required") if not _valid_user_id
+problems contains _problem("/requester/user_id", _identifier_message) if not _valid_user_id
 
 problems contains _problem("/requester/roles", "a non-empty list of role names is required") if not _valid_roles
 
 problems contains _problem("/requester/mfa", "a boolean is required") if not _valid_mfa
 
-problems contains _problem("/patient/id", "a non-empty string is required") if not _valid_patient_id
+problems contains _problem("/patient/id", _identifier_message) if not _valid_patient_id
 
 problems contains _problem("/patient/state", "a USPS state code (two upper-case letters) is required") if {
 	not _valid_patient_state
@@ -236,6 +249,11 @@ problems contains _problem(path, "a string or null is required") if {
 	not type_name(object.get(input, ref, null)) in _nullable_string_types
 }
 
+problems contains _problem(path, _identifier_message) if {
+	some path, ref in optional_identifiers
+	not _optional_identifier(object.get(input, ref, null))
+}
+
 problems contains _problem(path, "a USPS state code (two upper-case letters) or null is required") if {
 	some path, ref in optional_states
 	not object.get(input, ref, null) in states_or_null
@@ -269,10 +287,10 @@ problems contains _problem(sprintf("/authorizations/%d/type", [i]), "one of the 
 	not object.get(auth, "type", null) in authorization_types
 }
 
-problems contains _problem(sprintf("/authorizations/%d/id", [i]), "a string or null is required") if {
+problems contains _problem(sprintf("/authorizations/%d/id", [i]), _identifier_message) if {
 	some i, auth in _authorizations
 	is_object(auth)
-	not type_name(object.get(auth, "id", null)) in _nullable_string_types
+	not _optional_identifier(object.get(auth, "id", null))
 }
 
 problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a boolean is required") if {
@@ -291,11 +309,11 @@ problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a date
 
 problems contains _problem(
 	sprintf("/authorizations/%d/recipients", [i]),
-	"a list of non-empty strings is required",
+	"a list of identifiers or \"*\" is required",
 ) if {
 	some i, auth in _authorizations
 	is_object(auth)
-	not _strings(object.get(auth, "recipients", []))
+	not _recipient_ids(object.get(auth, "recipients", []))
 }
 
 problems contains _problem(sprintf("/authorizations/%d/%s", [i, field]), "a list of known values is required") if {
@@ -311,13 +329,13 @@ _is_object_input if is_object(input)
 
 _valid_now if is_number(time.parse_rfc3339_ns(input.now))
 
-_valid_user_id if _non_empty_string(input.requester.user_id)
+_valid_user_id if lib.identifier(input.requester.user_id)
 
 _valid_roles if _non_empty_strings(input.requester.roles)
 
 _valid_mfa if is_boolean(input.requester.mfa)
 
-_valid_patient_id if _non_empty_string(input.patient.id)
+_valid_patient_id if lib.identifier(input.patient.id)
 
 _valid_patient_state if {
 	is_string(input.patient.state)
@@ -356,12 +374,12 @@ _restriction(value) if {
 _authorization(value) if {
 	is_object(value)
 	value.type in authorization_types
-	type_name(object.get(value, "id", null)) in {"string", "null"}
+	_optional_identifier(object.get(value, "id", null))
 	is_boolean(object.get(value, "signed", false))
 	is_boolean(object.get(value, "revoked", false))
 	_nullable_date(object.get(value, "signed_on", null))
 	_nullable_date(object.get(value, "expires_on", null))
-	_strings(object.get(value, "recipients", []))
+	_recipient_ids(object.get(value, "recipients", []))
 	every field, allowed in _scope_lists {
 		_list_of(object.get(value, field, []), allowed)
 	}
@@ -436,6 +454,25 @@ _strings(values) if {
 		_non_empty_string(value)
 	}
 }
+
+# null, "" (an empty optional identifier is read as none, request.context_id) or an identifier.
+_optional_identifier(null)
+
+_optional_identifier("")
+
+_optional_identifier(value) if lib.identifier(value)
+
+# An authorization's recipients: identifiers, or "*" for any recipient.
+_recipient_ids(values) if {
+	is_array(values)
+	every value in values {
+		_recipient_id(value)
+	}
+}
+
+_recipient_id("*")
+
+_recipient_id(value) if lib.identifier(value)
 
 _nullable_date(null)
 

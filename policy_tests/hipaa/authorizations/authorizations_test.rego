@@ -95,3 +95,9 @@ test_deny_combined_documents_invalid if {
 		"categories": ["substance_use_disorder", "sud_counseling_notes"],
 	})) with input as fx.base
 }
+
+test_allow_p17_recipient_id_compared_case_folded if {
+	authorizations.covers(_auth({"recipients": ["NPI-0000000001"]}), "general") with input as fx.base
+	authorizations.covers(_auth({"recipients": ["npi-0000000001"]}), "general")
+		with input as object.union(fx.base, {"recipient": {"id": "NPI-0000000001"}})
+}

@@ -157,42 +157,53 @@ test_allow_threshold_on_all_affected_persons if {
 	p := breach.plan with input as _in("2026-11-02", {"MN": 300, "CA": 300})
 	n := _notice(p, "MN", "consumer_reporting_agencies")
 	n.required == true
-	n.deadline == "2027-01-03"
+	n.deadline == "2026-11-04"
 	p2 := breach.plan with input as _in("2026-11-02", {"MN": 300})
 	_notice(p2, "MN", "consumer_reporting_agencies").required == false
 }
 
-test_allow_mn_attorney_general_stricter_48_hours if {
-	# Minn. Stat. 325E.61: secondary sources conflict (30 days vs 48 hours); the shorter one is
-	# encoded, as 2 calendar days from discovery, with confidence low.
+# ------------------------------------------------------------------ Minnesota (December 2026 audit)
+
+# Minn. Stat. 325E.61 gives no attorney-general notice (the 48-hour AG deadline had no statutory
+# basis): no AG duty at all, so no AG date can come before the individual notice.
+test_allow_mn_no_attorney_general_notice if {
 	p := breach.plan with input as _in("2026-11-02", {"MN": 600})
-	_notice(p, "MN", "attorney_general") == {
+	[n.recipient | some n in p.states.MN.regulator_notices] == ["consumer_reporting_agencies"]
+	every d in p.deadlines {
+		d.recipient != "attorney_general"
+	}
+	p.states.MN.individual_notice.deadline == "2027-01-01"
+	p.states.MN.individual_notice.falls_back_to_federal == true
+}
+
+# Subd. 2: credit bureaus within 48 hours when more than 500 persons are notified at one time; the
+# start is ambiguous, counted from discovery (the stricter reading), not from the individual
+# notice (which put it at discovery + 62 days, after the federal limit).
+test_allow_mn_credit_bureaus_48_hours_from_discovery if {
+	p := breach.plan with input as _in("2026-11-02", {"MN": 600})
+	_notice(p, "MN", "consumer_reporting_agencies") == {
 		"duty": "regulator_notice",
-		"recipient": "attorney_general",
-		"name": "Minnesota Attorney General",
+		"recipient": "consumer_reporting_agencies",
+		"name": "Consumer reporting agencies",
 		"required": true,
-		"threshold": {
-			"min_residents": 501,
-			"counts": "state_residents",
-			"text": "more than 500 Minnesota residents (unverified)",
-		},
+		"threshold": {"min_residents": 501, "counts": "all_affected", "text": "more than 500 persons notified at one time"},
 		"days": 2,
 		"business_days": false,
 		"from": "discovery",
 		"days_in_law": true,
 		"deadline": "2026-11-04",
-		"text": concat(" ", [
-			"Secondary sources conflict (30 days vs 48 hours, possibly a 2025 amendment).",
-			"Encoded as the stricter reading pending legal review: 48 hours (computed as 2 calendar days)",
-			"after discovery, the earliest anchor.",
-		]),
+		"text": data.config.state_laws.MN.breach_notice.other_notices[0].deadline.text,
 		"applies_to": null,
-		"citation": "Minn. Stat. 325E.61 (possible 2025 amendment, unverified)",
+		"citation": "Minn. Stat. 325E.61 subd. 2",
 		"confidence": "low",
 	}
-	p.earliest_deadline.date == "2026-11-04"
-	p2 := breach.plan with input as _in("2026-11-02", {"MN": 500})
-	_notice(p2, "MN", "attorney_general").required == false
+	[[d.date, d.recipient] | some d in p.earliest_deadline.duties] == [["2026-11-04", "consumer_reporting_agencies"]]
+}
+
+test_deny_mn_small_breach_has_no_state_regulator_deadline if {
+	p := breach.plan with input as _in("2026-11-02", {"MN": 40})
+	[d.recipient | some d in p.deadlines; d.state == "MN"] == ["individuals"]
+	p.earliest_deadline.date == "2027-01-01"
 }
 
 # ------------------------------------------------------------------ no number of days in state law
@@ -310,4 +321,90 @@ test_deny_part2_not_boolean_and_unknown_field if {
 		{"path": "/a~1b~0", "message": "unknown field"},
 		{"path": "/part2_records", "message": "must be a boolean"},
 	]}
+}
+
+test_deny_covered_entity_not_boolean if {
+	inp := {"discovered_on": "2026-11-02", "affected": {"NY": 1}, "covered_entity": "yes"}
+	breach.plan with input as inp == {"errors": [{"path": "/covered_entity", "message": "must be a boolean"}]}
+}
+
+# ------------------------------------------------------------------ HIPAA deemed compliance (covered_entity)
+
+_ce(discovered, affected) := {"discovered_on": discovered, "affected": affected, "covered_entity": true}
+
+# New York without covered_entity: the GBL 899-aa clock (30 days) is the earliest date.
+test_allow_ny_without_covered_entity_keeps_the_state_clock if {
+	p := breach.plan with input as _in("2026-11-02", {"NY": 600})
+	p.states.NY.individual_notice.deadline == "2026-12-02"
+	p.states.NY.individual_notice.required == true
+	not p.states.NY.hipaa_deemed_compliance
+	p.earliest_deadline.date == "2026-12-02"
+	{[d.recipient, d.date] | some d in p.earliest_deadline.duties; d.state == "NY"} == {
+		["individuals", "2026-12-02"],
+		["attorney_general", "2026-12-02"],
+	}
+
+	# covered_entity false is the default: the same plan.
+	p == breach.plan with input as object.union(_in("2026-11-02", {"NY": 600}), {"covered_entity": false})
+}
+
+# New York with covered_entity: 899-aa(2)(b)(ii) - the HIPAA notice meets the individual duty; the
+# AG/DOS/State Police notice (due with the notice to individuals, now the HIPAA notice) and the AG
+# copy of the HHS notice are still owed.
+test_allow_ny_covered_entity_individual_notice_met_by_hipaa if {
+	p := breach.plan with input as _ce("2026-11-02", {"NY": 600})
+	dc := data.config.state_laws.NY.breach_notice.hipaa_deemed_compliance
+	p.states.NY.individual_notice == {
+		"duty": "individual_notice",
+		"required": false,
+		"met_by_hipaa_notice": true,
+		"days": null,
+		"deadline": null,
+		"falls_back_to_federal": false,
+		"citation": "N.Y. Gen. Bus. Law 899-aa(2)(b)(ii)",
+		"text": dc.text,
+	}
+	p.states.NY.hipaa_deemed_compliance == dc
+	_notice(p, "NY", "attorney_general").required == true
+	_notice(p, "NY", "attorney_general").deadline == "2027-01-01"
+	_notice(p, "NY", "attorney_general_hipaa_copy").deadline == "2027-01-08"
+	[d.recipient | some d in p.deadlines; d.state == "NY"; d.date < "2027-01-01"] == []
+	p.earliest_deadline.date == "2027-01-01"
+}
+
+# Washington: deemed compliant as to PHI; the AG notice is still owed on the HITECH timing.
+test_allow_wa_covered_entity_attorney_general_on_hipaa_timing if {
+	p := breach.plan with input as _ce("2026-11-02", {"WA": 600})
+	p.states.WA.individual_notice.met_by_hipaa_notice == true
+	n := _notice(p, "WA", "attorney_general")
+	n.required == true
+	n.hipaa_timing == true
+	n.deadline == "2027-01-01"
+	n.hipaa_deemed_compliance_citation == data.config.state_laws.WA.breach_notice.hipaa_deemed_compliance.citation
+	p0 := breach.plan with input as _in("2026-11-02", {"WA": 600})
+	_notice(p0, "WA", "attorney_general").deadline == "2026-12-02"
+	p0.states.WA.individual_notice.deadline == "2026-12-02"
+}
+
+# Ohio and Michigan (reported HIPAA exemptions) and Georgia (statute binds information brokers and
+# government data collectors only): every state duty is listed as met, none has a date.
+test_allow_oh_mi_ga_covered_entity_duties_met if {
+	p := breach.plan with input as _ce("2026-11-02", {"OH": 20000, "MI": 20000, "GA": 20000})
+	every st in ["OH", "MI", "GA"] {
+		p.states[st].individual_notice.met_by_hipaa_notice == true
+		_notice(p, st, "consumer_reporting_agencies").met_by_hipaa_notice == true
+		_notice(p, st, "consumer_reporting_agencies").deadline == null
+	}
+	[d.state | some d in p.deadlines; d.state != null] == ["GA", "MI", "OH"] # federal media notices only
+	p0 := breach.plan with input as _in("2026-11-02", {"OH": 20000, "MI": 20000, "GA": 20000})
+	p0.states.OH.individual_notice.deadline == "2026-12-17"
+	_notice(p0, "GA", "consumer_reporting_agencies").required == true
+}
+
+# A state without deemed compliance keeps its clock for a covered entity.
+test_allow_ca_covered_entity_unchanged if {
+	p := breach.plan with input as _ce("2026-11-02", {"CA": 1200})
+	p0 := breach.plan with input as _in("2026-11-02", {"CA": 1200})
+	p.states == p0.states
+	p.deadlines == p0.deadlines
 }

@@ -157,3 +157,26 @@ test_deny_p1_hie_malformed_agreement_dates if {
 		fx.codes(d) == {"BAA_REQUIRED", "EXECUTE_BAA"}
 	}
 }
+
+# Registry ids compare case-folded, like every identifier (the syntax is case-insensitive).
+test_allow_p4_registry_id_in_another_case if {
+	d := data.hipaa.decision with input as _req(_ops("BA-Care-Analytics"))
+	d.allow == true
+	"BUSINESS_ASSOCIATE" in {b.code | some b in d.basis}
+}
+
+test_deny_p4_registry_entry_in_another_case_still_applies if {
+	d := data.hipaa.decision with input as _req(_ops("ba-care-analytics"))
+		with data.config.business_associates as {"BA-CARE-ANALYTICS": {
+			"kind": "business_associate",
+			"baa": {"status": "terminated"},
+		}}
+	d.allow == false
+	"BAA_REQUIRED" in fx.codes(d)
+}
+
+test_allow_p1_hie_agreement_id_in_another_case if {
+	d := data.hipaa.decision with input as _req({"recipient": {"type": "hie", "id": "HIE-Statewide"}})
+		with data.config.business_associates as {}
+	d.allow == true
+}

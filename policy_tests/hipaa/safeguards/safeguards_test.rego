@@ -69,3 +69,15 @@ test_deny_s4_recipient_not_verified if {
 		"VERIFY_RECIPIENT_IDENTITY",
 	} & fx.codes(d) == {"RECIPIENT_NOT_VERIFIED", "VERIFY_RECIPIENT_IDENTITY"}
 }
+
+test_deny_s3_revoked_user_in_another_case if {
+	every user_id in ["U-REVOKED-1", "U-Revoked-1"] {
+		d := data.hipaa.decision with input as fx.request({"requester": {"user_id": user_id}})
+		"ACCESS_REVOKED" in fx.codes(d)
+	}
+}
+
+test_deny_s3_revoked_list_entry_in_another_case if {
+	d := data.hipaa.decision with input as fx.base with data.config.revoked_access as {"users": {"U-102": {}}}
+	"ACCESS_REVOKED" in fx.codes(d)
+}

@@ -22,6 +22,17 @@ test_allow_breach_plan_query if {
 		with opa.runtime as no_token
 }
 
+test_allow_authorization_requirements_query if {
+	path := ["v1", "data", "hipaa", "authorization_forms", "requirements"]
+	authz.allow with input as {"method": "POST", "path": path, "params": {}}
+		with opa.runtime as no_token
+}
+
+test_deny_authorization_forms_data_read if {
+	not authz.allow with input as {"method": "POST", "path": ["v1", "data", "hipaa", "authorization_forms"], "params": {}}
+		with opa.runtime as no_token
+}
+
 test_allow_health if {
 	authz.allow with input as {"method": "GET", "path": ["health"], "params": {}}
 }
