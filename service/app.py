@@ -51,9 +51,12 @@ class AppState:
     roles: frozenset[str] | None = None
 
 
-def load_openapi() -> dict[str, Any]:
-    """``service/openapi.json`` with the request schemas from ``service/schemas`` embedded."""
+def load_openapi(explorer: bool = True) -> dict[str, Any]:
+    """``service/openapi.json`` with the request schemas from ``service/schemas`` embedded (and
+    without the explorer's paths when the explorer is off: then they are not routed)."""
     doc = json.loads((PACKAGE_DIR / "openapi.json").read_text(encoding="utf-8"))
+    if not explorer:
+        doc["paths"] = {k: v for k, v in doc["paths"].items() if not k.startswith("/explorer")}
     schemas = doc["components"]["schemas"]
     schemas["DecisionRequest"] = load_schema("request.schema.json")
     schemas["BreachPlanRequest"] = load_schema("breach_plan.schema.json")
@@ -114,7 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         decision_logger=make_decision_logger(sink),
         fallback_logger=make_decision_logger(StdoutOnly()),
         elements=load_element_catalog(Path(cfg["POLICY_DIR"])),
-        openapi=load_openapi(),
+        openapi=load_openapi(explorer=cfg["EXPLORER"]),
         expected_revision=cfg.get("POLICY_REVISION") or None,
         roles=load_role_catalog(Path(cfg["POLICY_DIR"])),
     )

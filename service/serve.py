@@ -157,8 +157,10 @@ def serve() -> int:
 
 
 def _say(line: str) -> None:
-    """A line for the person at the terminal (stderr), beside the JSON log on stdout."""
-    print(f"hipaa-gate: {line}", file=sys.stderr, flush=True)
+    """A plain line for a person at a terminal (stderr), beside the JSON log on stdout, which
+    carries the same facts; not printed when stderr is not a terminal (log collectors)."""
+    if sys.stderr.isatty():
+        print(f"hipaa-gate: {line}", file=sys.stderr, flush=True)
 
 
 def _listening(bind: str) -> bool:
@@ -175,7 +177,14 @@ def _listening(bind: str) -> bool:
 def _announce(cfg: dict, opa: OpaSidecar | None, watcher: PolicyWatcher | None) -> None:
     shim = f"http://{cfg['BIND']}"
     opa_url = opa.url if opa is not None else os.environ.get("HIPAA_GATE_OPA_URL", "")
-    log.info("listening", shim=shim, opa=opa_url, explorer=cfg.get("EXPLORER", False))
+    log.info(
+        "listening",
+        shim=shim,
+        opa=opa_url,
+        explorer=f"{shim}/explorer" if cfg.get("EXPLORER") else None,
+        watching=str(watcher.root) if watcher is not None else None,
+        message=f"listening on {shim}; OPA at {opa_url}",
+    )
     _say(f"listening on {shim} (API {shim}/v1/..., OpenAPI {shim}/openapi.json); OPA at {opa_url}")
     if cfg.get("EXPLORER"):
         _say(f"decision explorer: {shim}/explorer")
@@ -222,7 +231,11 @@ def _reload(opa: OpaSidecar, watcher: PolicyWatcher) -> OpaSidecar:
         check_policy_data(watcher.root)
         bundle, revision = build_bundle(watcher.root, build_dir())
     except PolicyDataError as exc:
-        log.error("policy_reload_refused", problems=exc.problems)
+        log.error(
+            "policy_reload_refused",
+            problems=exc.problems,
+            message=f"policies changed but the data is invalid; still serving {old}",
+        )
         _say(f"policies changed but the data is invalid; still serving {old}:")
         for problem in exc.problems:
             _say(f"  {problem}")
@@ -236,6 +249,11 @@ def _reload(opa: OpaSidecar, watcher: PolicyWatcher) -> OpaSidecar:
         bundle, opa.addr, revision=revision, log=opa.log, token=configured_token()
     ).start()
     fresh.wait_ready(timeout=30)
-    log.info("policies_reloaded", old_revision=old, policy_revision=revision)
+    log.info(
+        "policies_reloaded",
+        old_revision=old,
+        policy_revision=revision,
+        message=f"policies reloaded: policy_revision {old} -> {revision}",
+    )
     _say(f"policies reloaded: policy_revision {old} -> {revision}")
     return fresh

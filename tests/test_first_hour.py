@@ -429,8 +429,13 @@ def test_development_serve_announces_itself_and_reloads_edited_policies(tmp_path
             time.sleep(0.2)
         assert f"listening on http://127.0.0.1:{server.port}" in server.output()
         assert f"OPA at http://127.0.0.1:{server.opa_port}" in server.output()
-        assert f"decision explorer: http://127.0.0.1:{server.port}/explorer" in server.output()
-        assert "an edit there reloads the policies" in server.output()
+        listening = next(
+            json.loads(line)
+            for line in server.output().splitlines()
+            if '"event": "listening"' in line
+        )
+        assert listening["explorer"] == f"http://127.0.0.1:{server.port}/explorer"
+        assert listening["watching"] == str(policies)
 
         # An invalid edit is refused; the running policies stay.
         roles_file = policies / "config/roles/data.json"
@@ -485,3 +490,33 @@ def test_the_request_reference_lists_the_catalogs_as_shipped():
         assert dict(pairs) == entry["purposes"], role
     for name in re.findall(r"examples/requests/([a-z0-9-]+)\.json", part):
         assert (EXAMPLES / f"{name}.json").is_file(), name
+
+
+def test_a_person_at_a_terminal_gets_plain_lines(monkeypatch, capsys):
+    """The plain lines go to stderr only when it is a terminal (``make run`` in a shell); the JSON
+    log on stdout carries the same facts for everyone else."""
+    from service import serve
+
+    class Tty:
+        def __init__(self, real):
+            self.real = real
+
+        def isatty(self):
+            return True
+
+        def write(self, text):
+            return self.real.write(text)
+
+        def flush(self):
+            self.real.flush()
+
+    cfg = {"BIND": "127.0.0.1:18000", "EXPLORER": True}
+    monkeypatch.setattr("sys.stderr", Tty(__import__("sys").stderr))
+    serve._announce(cfg, None, serve.PolicyWatcher(REPO / "policies"))
+    err = capsys.readouterr().err
+    assert "hipaa-gate: listening on http://127.0.0.1:18000" in err
+    assert "hipaa-gate: decision explorer: http://127.0.0.1:18000/explorer" in err
+    assert "an edit there reloads the policies" in err
+    monkeypatch.undo()
+    serve._announce(cfg, None, None)
+    assert "hipaa-gate:" not in capsys.readouterr().err  # not a terminal: JSON only
