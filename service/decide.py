@@ -74,6 +74,13 @@ def _read(path: str) -> bytes:
 def run(args: argparse.Namespace) -> int:
     from service.check_data import PolicyDataError
 
+    if args.file != "-" and not os.path.isfile(args.file):
+        print(
+            f"decide: {args.file} is not a file: give a request or scenario fixture JSON file "
+            "(examples/requests/*.json), or - for standard input",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return decide_file(args.file, log_file=args.log, verbose=args.verbose)
     except PolicyDataError as exc:

@@ -353,6 +353,14 @@ def test_decide_takes_a_scenario_fixture_without_a_key_and_keeps_no_record(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]  # no decision-log.jsonl
 
 
+def test_decide_names_a_missing_file(tmp_path):
+    result = run_cli(["decide", str(tmp_path / "nope.json")], tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "nope.json is not a file" in result.stderr
+    assert "examples/requests" in result.stderr
+
+
 def test_decide_verbose_shows_the_logs(tmp_path):
     result = run_cli(
         ["decide", "--verbose", str(EXAMPLES / "provider-handoff-treatment.json")], tmp_path
