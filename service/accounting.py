@@ -441,6 +441,13 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         key = config.resolve(environ=environ)["PATIENT_REF_KEY"]
     except config.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if "PATIENT_REF_KEY" in str(exc):
+            print(
+                "accounting finds a patient's records by their patient_ref: set "
+                "HIPAA_GATE_PATIENT_REF_KEY to the key the logs were written with (logs written "
+                "by `make run` used the development key: HIPAA_GATE_DEV_MODE=1). It needs no OPA.",
+                file=sys.stderr,
+            )
         return 2
     try:
         window = Window.default(

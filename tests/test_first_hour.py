@@ -528,3 +528,12 @@ def test_a_person_at_a_terminal_gets_plain_lines(monkeypatch, capsys):
     monkeypatch.undo()
     serve._announce(cfg, None, None)
     assert "hipaa-gate:" not in capsys.readouterr().err  # not a terminal: JSON only
+
+
+def test_accounting_without_a_key_says_which_key(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_text("", encoding="utf-8")
+    result = run_cli(["accounting", "--patient", "p-test-0001", str(log)], tmp_path)
+    assert result.returncode == 2
+    assert "the key the logs were written with" in result.stderr
+    assert "HIPAA_GATE_DEV_MODE=1" in result.stderr
