@@ -1,11 +1,19 @@
 # hipaa-gate shim image (Flask under gunicorn). OPA runs as a separate sidecar container
-# (see docker-compose.yml and deploy/kubernetes/). Not built by CI: no Docker engine there.
-FROM python:3.11-slim AS base
+# (see docker-compose.yml and deploy/kubernetes/). Built and run by CI with buildah on a local
+# Debian base (`make image-test`, tests/image/); `docker build .` uses the official slim image.
+#
+# BASE_IMAGE: any Debian-family image with python3 (>= 3.11) and its venv module.
+# PIP_CERT (build only): a CA bundle for pip where the network intercepts TLS; mount it into the
+# build (`--volume /etc/ssl/certs:/etc/ssl/certs:ro`), nothing of it stays in the image.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 WORKDIR /app
 
@@ -16,7 +24,12 @@ COPY pyproject.toml README.md gunicorn.conf.py ./
 COPY service ./service
 # The element catalog is read at start-up to reject unknown elements.
 COPY policies ./policies
-RUN pip install . \
+# A virtualenv: Debian's python refuses system-wide pip installs (PEP 668).
+ARG PIP_CERT=
+RUN if [ -n "$PIP_CERT" ]; then export PIP_CERT; else unset PIP_CERT; fi \
+    && python3 -m venv "$VIRTUAL_ENV" \
+    && pip install . \
+    && rm -rf build ./*.egg-info /root/.cache \
     && mkdir -p /var/log/hipaa-gate /var/lib/hipaa-gate/metrics \
     && chown hipaa:hipaa /var/log/hipaa-gate /var/lib/hipaa-gate/metrics
 

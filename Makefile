@@ -95,7 +95,7 @@ bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (rev
 ##@ Checks
 
 .PHONY: test
-test: install browser fmt-check rego-check lint check-data test-rego test-py ## Every check: fmt, strict check, Regal, data, opa test + coverage, ruff, pytest
+test: install browser fmt-check rego-check lint check-data test-rego test-py test-clock ## Every check: fmt, strict check, Regal, data, opa test + coverage, ruff, pytest, moved clock
 
 .PHONY: check-policy
 check-policy: tools venv fmt-check rego-check lint check-data test-rego ## The policy author's fast loop: everything but pytest
@@ -129,6 +129,42 @@ test-rego: ## opa test with the coverage threshold
 .PHONY: test-py
 test-py: ## pytest (unit + integration against a real OPA)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The suites that decide anything, run again with the process clock moved (libfaketime's offset
+# mode; OPA is given the decision time in its input): no test may depend on today's date.
+# tests/test_shipped_dates.py stays out: it reads today's date on purpose (expiry reminder).
+CLOCK_SUITES  := tests/test_scenarios.py tests/test_state_laws.py tests/test_vendors.py \
+                 tests/test_accounting.py tests/test_breach_plan.py tests/test_decide.py tests/test_replay.py
+CLOCK_OFFSETS := +1650d -550d
+# `apt-get install` of a missing Debian package (root, or sudo), refreshing the lists if needed.
+APT_INSTALL = $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get install -y -q "$$@" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "$$@" >/dev/null; }' apt-install
+
+.PHONY: test-clock
+test-clock: venv ## The deciding pytest suites with the clock ~4.5 years ahead and ~1.5 years back (faketime)
+	@command -v faketime >/dev/null || { echo "installing faketime (apt)"; $(APT_INSTALL) faketime; }
+	@for offset in $(CLOCK_OFFSETS); do \
+	  faketime -f "$$offset" $(PY) -c 'import sys, time; d = int(sys.argv[1].rstrip("d")); \
+	    sys.exit(abs(time.time() - float(sys.argv[2]) - d * 86400) > 600 and "faketime did not move the clock")' \
+	    "$$offset" "$$(date +%s)"; \
+	  echo "pytest with the clock moved $$offset: $$(faketime -f "$$offset" date -u +%F)"; \
+	  faketime -f "$$offset" $(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS) $(CLOCK_SUITES); \
+	done
+
+# The image, built and run here without a Docker engine (tests/image/): a local Debian base made
+# with debootstrap (cached under ~/.cache/hipaa-gate-image and in buildah's storage), buildah
+# --isolation chroot, the image's own gunicorn against a real OPA serving `make bundle`'s bundle.
+IMAGE_TEST_IMAGE := localhost/hipaa-gate:image-test
+IMAGE_TEST_BASE  := localhost/hipaa-gate-base:bookworm
+
+.PHONY: image-test
+image-test: bundle ## Build the Dockerfile with buildah on a local Debian base and test the running image
+	@for pkg in buildah debootstrap; do \
+	  command -v $$pkg >/dev/null || PATH=$$PATH:/usr/sbin command -v $$pkg >/dev/null \
+	    || { echo "installing $$pkg (apt)"; $(APT_INSTALL) $$pkg; }; \
+	done
+	@PATH=$$PATH:/usr/sbin tests/image/base.sh $(IMAGE_TEST_BASE)
+	$(PY) tests/image/check_image.py --image $(IMAGE_TEST_IMAGE) --base $(IMAGE_TEST_BASE) \
+	  --bundle .build/bundle.tar.gz --revision "$$(cat .build/bundle.revision)"
 
 .PHONY: fmt
 fmt: ## Format Rego and Python in place

@@ -435,8 +435,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    """``hipaa-gate accounting``: print the accounting; 0 on success, 2 on a usage error."""
+def run(
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+    *,
+    today: dt.date | None = None,
+) -> int:
+    """``hipaa-gate accounting``: print the accounting; 0 on success, 2 on a usage error.
+    ``today`` (default: today, UTC) ends the default window; tests set it."""
     try:
         key = config.resolve(environ=environ)["PATIENT_REF_KEY"]
     except config.ConfigError as exc:
@@ -454,7 +460,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
             part2=args.part2,
             since=args.since,
             until=args.until,
-            today=dt.datetime.now(dt.UTC).date(),
+            today=today or dt.datetime.now(dt.UTC).date(),
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

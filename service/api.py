@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import cache
 from typing import Any
 
@@ -39,7 +39,8 @@ _STATE_CODE = re.compile(r"^[A-Za-z]{2}$")
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The decision time (RFC 3339, UTC) from the app's clock (``CLOCK``, service.config)."""
+    return _state().config["CLOCK"]().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _state() -> Any:

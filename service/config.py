@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,11 @@ def _as_bool(name: str, value: Any) -> bool:
     if text in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"{PREFIX}{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def system_clock() -> dt.datetime:
+    """The decision time in production: now, in UTC."""
+    return dt.datetime.now(dt.UTC)
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -151,7 +157,17 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ=None) -> dict[st
         cfg["PATIENT_REF_KEY_IS_DEVELOPMENT"] = True
     elif len(str(key)) < 16:
         raise ConfigError(f"{PREFIX}PATIENT_REF_KEY must be at least 16 characters long")
+    cfg["CLOCK"] = _clock(overrides)
     tokens = cfg["API_TOKENS"]
     if not (isinstance(tokens, tuple) and all(isinstance(t, bytes) for t in tokens)):
         cfg["API_TOKENS"] = load_api_tokens(tokens)
     return cfg
+
+
+def _clock(overrides: Mapping[str, Any] | None) -> Callable[[], dt.datetime]:
+    """``CLOCK``: the decision time's source. Tests give ``create_app`` a fixed one in code; it is
+    never read from the environment (a ``HIPAA_GATE_CLOCK`` variable is ignored) nor a request."""
+    clock = (overrides or {}).get("CLOCK") or system_clock
+    if not callable(clock):
+        raise ConfigError("CLOCK must be a callable returning an aware datetime (set in code only)")
+    return clock

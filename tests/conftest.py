@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -18,6 +19,15 @@ for _name in list(os.environ):
         del os.environ[_name]
 
 SAMPLE_PATIENT_ID = "p-test-0001"
+#: The decision time of every app the fixtures build (no test depends on the wall clock): the
+#: scenario fixtures and the shipped example registry and agreements are in force at this time.
+TEST_NOW = "2026-11-28T12:00:00Z"
+
+
+def fixed_clock(when: str = TEST_NOW) -> Callable[[], dt.datetime]:
+    """A ``CLOCK`` for ``create_app`` that always answers ``when`` (RFC 3339)."""
+    moment = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    return lambda: moment
 
 
 def request_body(**changes: Any) -> dict[str, Any]:
@@ -83,7 +93,8 @@ def decision_log_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app_factory(opa_server: RunningOpa, decision_log_path: Path) -> Callable[..., Any]:
-    """``app_factory(**overrides)``: an app wired to ``opa_server`` with the development key."""
+    """``app_factory(**overrides)``: an app wired to ``opa_server`` with the development key,
+    deciding at ``TEST_NOW`` (``CLOCK=fixed_clock(...)`` sets another time)."""
     from service.app import create_app
 
     apps = []
@@ -94,6 +105,7 @@ def app_factory(opa_server: RunningOpa, decision_log_path: Path) -> Callable[...
             "DECISION_LOG": str(decision_log_path),
             "DEV_MODE": True,
             "POLICY_REVISION": opa_server.revision,
+            "CLOCK": fixed_clock(),
         }
         config.update(overrides)
         app = create_app(config)

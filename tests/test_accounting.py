@@ -26,8 +26,10 @@ PATIENT = "p-test-0001"
 OTHER = "p-test-0002"
 REF = patient_ref(KEY, PATIENT)
 TODAY = dt.date(2026, 11, 28)
-# For the command, which counts its window back from the real today.
-RECENT = (dt.datetime.now(dt.UTC) - dt.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+# For the command, whose window ends on the `today` the test gives it: ten days before it.
+RECENT = (dt.datetime.combine(TODAY, dt.time(9), dt.UTC) - dt.timedelta(days=10)).strftime(
+    "%Y-%m-%dT%H:%M:%SZ"
+)
 
 
 def record(
@@ -424,7 +426,7 @@ def run_command(tmp_path, argv: list[str], env: dict[str, str], capsys):
     parser = argparse.ArgumentParser()
     accounting.add_arguments(parser)
     args = parser.parse_args(argv)
-    code = args.func(args, environ=env)
+    code = args.func(args, environ=env, today=TODAY)
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -5,6 +5,7 @@ checked against the code it deploys, as tests/test_kubernetes_manifests.py does 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from pathlib import Path
 
@@ -92,3 +93,34 @@ def test_the_bundle_is_built_with_the_content_hash_revision():
     assert recipe, "Makefile has no bundle target"
     assert "build_bundle(" in recipe.group(1)  # service.sidecar: revision = content hash
     assert ".build/bundle.revision" in recipe.group(1)
+
+
+def _dockerfile_env() -> dict[str, str]:
+    """The ENV values the Dockerfile sets (``KEY=value`` pairs, line continuations joined)."""
+    text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    env: dict[str, str] = {}
+    for line in re.findall(r"^ENV\s+(.*)$", text, re.MULTILINE):
+        env.update(pair.split("=", 1) for pair in line.split())
+    return env
+
+
+def test_the_shim_is_the_image_with_its_own_command_user_and_paths(shim):
+    # `make image-test` builds this Dockerfile and runs its CMD as its USER: compose must use
+    # that image unchanged (no command, entrypoint or user of its own) ...
+    assert shim["build"] == "."
+    assert not {"command", "entrypoint", "user", "image"} & set(shim)
+    dockerfile = (REPO / "Dockerfile").read_text()
+    cmd = json.loads(re.search(r"^CMD\s+(\[.*\])\s*$", dockerfile, re.MULTILINE).group(1))
+    assert cmd == ["gunicorn", "--config", "/app/gunicorn.conf.py"]
+    assert re.search(r"^WORKDIR /app$", dockerfile, re.MULTILINE)
+    assert re.search(r"^COPY [^\n]*gunicorn\.conf\.py \./$", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER hipaa:hipaa$", dockerfile, re.MULTILINE)
+    # ... and keep the decision log where the image writes it, on the volume.
+    image_env = _dockerfile_env()
+    log = shim["environment"]["HIPAA_GATE_DECISION_LOG"]
+    assert log == image_env["HIPAA_GATE_DECISION_LOG"]
+    log_dir = str(Path(log).parent)
+    assert f"decision-logs:{log_dir}" in shim["volumes"]
+    assert re.search(rf"mkdir -p [^\n]*{re.escape(log_dir)}\b", dockerfile)
+    assert re.search(rf"chown hipaa:hipaa [^\n]*{re.escape(log_dir)}\b", dockerfile)
+    assert shim["environment"]["HIPAA_GATE_OPA_URL"] == image_env["HIPAA_GATE_OPA_URL"]

@@ -196,3 +196,13 @@ def test_a_remote_tls_sidecar_needs_its_ca_bundle(app_factory, tls_opa):
     resp = untrusted.post("/v1/disclosures/decide", json=request_body())
     assert resp.status_code == 503
     assert resp.get_json()["error"]["code"] == "policy_engine_unavailable"
+
+
+def test_the_clock_is_set_in_code_only():
+    assert config.resolve({}, environ={"HIPAA_GATE_DEV_MODE": "1"})["CLOCK"] is config.system_clock
+    # An environment variable cannot move the decision time ...
+    env = {"HIPAA_GATE_DEV_MODE": "1", "HIPAA_GATE_CLOCK": "1999-01-01T00:00:00Z"}
+    assert config.resolve({}, environ=env)["CLOCK"] is config.system_clock
+    # ... and a clock given in code must be callable.
+    with pytest.raises(config.ConfigError, match="CLOCK"):
+        config.resolve({"CLOCK": "1999-01-01T00:00:00Z"}, environ={"HIPAA_GATE_DEV_MODE": "1"})

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service.patient_ref import DEVELOPMENT_KEY, patient_ref
-from tests.conftest import SAMPLE_PATIENT_ID, read_log, request_body
+from tests.conftest import SAMPLE_PATIENT_ID, TEST_NOW, fixed_clock, read_log, request_body
 from tests.contract import LOG_FIELDS
 
 DECIDE = "/v1/disclosures/decide"
@@ -72,16 +71,57 @@ def test_s1_missing_mfa_is_denied(client):
     assert all({"code", "citation", "message"} <= set(r) for r in body["reasons"])
 
 
-def test_server_side_facts(client):
-    before = datetime.now(UTC).replace(microsecond=0)
+def test_server_side_facts(client, decision_log_path):
+    # The decision time is the app's clock (TEST_NOW here), never one the request carries.
     resp, body = decide(client, request_body(now="1999-01-01T00:00:00Z"))
-    after = datetime.now(UTC)
     assert body["request_id"] == "gw-test-0001"
     assert resp.headers["X-Request-ID"] == "gw-test-0001"
     assert uuid.UUID(body["decision_id"]).version == 4
     assert RFC3339_Z.match(body["evaluated_at"])
-    evaluated = datetime.strptime(body["evaluated_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    assert before <= evaluated <= after + timedelta(seconds=1)
+    assert body["evaluated_at"] == TEST_NOW
+    assert read_log(decision_log_path)[-1]["input"]["now"] == TEST_NOW
+
+
+def marketing_with_authorization(expires_on: str) -> dict:
+    """Marketing (164.508(a)(3)) with an authorization in force until ``expires_on``."""
+    return request_body(
+        requester={"user_id": "u-po-0001", "roles": ["privacy_officer"], "mfa": True},
+        recipient={
+            "type": "other",
+            "id": "org-0001",
+            "name": "Synthetic Marketing Partner",
+            "identity_verified": True,
+        },
+        purpose="marketing",
+        authorizations=[
+            {
+                "id": "auth-test-0002",
+                "type": "hipaa_authorization",
+                "signed": True,
+                "signed_on": "2026-01-10",
+                "expires_on": expires_on,
+                "revoked": False,
+                "recipients": ["*"],
+                "purposes": ["marketing"],
+                "categories": ["general"],
+            }
+        ],
+        data={"categories": ["general"]},
+    )
+
+
+def test_the_app_clock_decides_whether_an_authorization_is_in_force(app_factory):
+    body = marketing_with_authorization("2026-12-31")
+    last_day = app_factory(CLOCK=fixed_clock("2026-12-31T23:59:59Z")).test_client()
+    _resp, answer = decide(last_day, body)
+    assert answer["allow"] is True, answer["reasons"]
+    assert "PATIENT_AUTHORIZATION" in codes(answer["basis"])
+    assert answer["evaluated_at"] == "2026-12-31T23:59:59Z"
+    day_after = app_factory(CLOCK=fixed_clock("2027-01-01T00:00:00Z")).test_client()
+    _resp, answer = decide(day_after, body)
+    assert answer["allow"] is False
+    assert answer["evaluated_at"] == "2027-01-01T00:00:00Z"
+    assert "AUTHORIZATION_INVALID" in codes(answer["reasons"])
 
 
 def test_request_id_is_generated_when_absent(client):

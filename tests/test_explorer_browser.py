@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 
 from service.explorer import load_examples
 from service.sidecar import free_port
+from tests.conftest import fixed_clock
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +44,7 @@ def shim(opa_server, tmp_path_factory) -> Iterator[str]:
             "DECISION_LOG": str(log),
             "DEV_MODE": True,
             "POLICY_REVISION": opa_server.revision,
+            "CLOCK": fixed_clock(),  # the findings and decisions of the test time, not of today
         }
     )
     server = make_server("127.0.0.1", free_port(), app, threaded=True)

@@ -5,16 +5,17 @@ Each fixture: {"name", "description", "rules", "request" (contract §3, no `now`
 `codes` must each appear somewhere in basis, reasons, requirements or obligations;
 `absent_codes` must appear nowhere.
 
-Every fixture runs against the real OPA with its `now`. Clients cannot set `now`, so the
-end-to-end run through the shim covers the fixtures without an explicit `now`: their
-authorization and BAA dates hold for any decision time inside SHIM_CLOCK_WINDOW.
+Every fixture runs against the real OPA with its `now`. Clients cannot set `now`: the
+end-to-end run through the shim covers the fixtures without an explicit `now`, with the app's
+clock (a test-only ``CLOCK``) set to each end of SHIM_CLOCK_WINDOW, the window in which their
+authorization and BAA dates (and the shipped registry's) give the expected outcome. No test here
+reads the wall clock.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,15 @@ import pytest
 import requests
 
 from service.opa_input import build_opa_input
+from tests.conftest import fixed_clock
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "policy_tests" / "scenarios"
 DEFAULT_NOW = "2026-11-28T12:00:00Z"
 # The window in which every fixture without an explicit `now` keeps its outcome: the example
-# authorizations (signed 2025-12-01, expiring 2028-12-31) and BAAs (co-meals-on-wheels from
-# 2026-01-15 to 2028-01-14) are in force, the expired ones (2025) stay expired.
-SHIM_CLOCK_WINDOW = ("2026-01-15", "2028-01-14")
+# authorizations (signed 2025-12-01, expiring 2028-12-31), the shipped BAAs (co-meals-on-wheels
+# from 2026-01-15) and HIE agreement (hie-statewide, to 2028-06-30) are in force, the expired
+# ones (2025) stay expired. The shim runs at its first and its last second.
+SHIM_CLOCK_WINDOW = ("2026-01-15T00:00:00Z", "2028-06-30T23:59:59Z")
 RULE_ID = re.compile(r"^(S[1-4]|P([0-9]|1[0-9]|2[0-3])|C[1-7]|M|A|BG[1-3])$")
 ITEM_KEYS = ("basis", "reasons", "requirements", "obligations")
 DECIDE = "/v1/disclosures/decide"
@@ -87,17 +90,37 @@ def test_scenario_through_opa(path: Path, opa_server) -> None:
 SHIM_FILES = [p for p in FILES if "now" not in load(p)]
 
 
+@pytest.fixture(scope="module", params=SHIM_CLOCK_WINDOW)
+def shim_at(request, opa_server, tmp_path_factory):
+    """A test client whose app decides at one end of SHIM_CLOCK_WINDOW."""
+    from service.app import create_app
+
+    log = tmp_path_factory.mktemp("scenarios") / "decision-log.jsonl"
+    app = create_app(
+        {
+            "OPA_URL": opa_server.url,
+            "DECISION_LOG": str(log),
+            "DEV_MODE": True,
+            "POLICY_REVISION": opa_server.revision,
+            "CLOCK": fixed_clock(request.param),
+        }
+    )
+    yield request.param, app.test_client()
+    state = app.extensions["hipaa_gate"]
+    state.log_sink.close()
+    state.opa.close()
+
+
+def test_the_window_holds_the_default_time() -> None:
+    assert SHIM_CLOCK_WINDOW[0] <= DEFAULT_NOW <= SHIM_CLOCK_WINDOW[1]
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("path", SHIM_FILES, ids=[p.name for p in SHIM_FILES])
-def test_scenario_through_the_shim(path: Path, client) -> None:
-    today = datetime.now(UTC).date().isoformat()
-    # The shim sets `now` from the clock; the fixtures' authorization and BAA dates (and the
-    # shipped registry's) hold only in this window. Outside it, refresh the dates: fail, not skip.
-    assert SHIM_CLOCK_WINDOW[0] <= today <= SHIM_CLOCK_WINDOW[1], (
-        f"the fixtures' dates hold from {SHIM_CLOCK_WINDOW[0]} to {SHIM_CLOCK_WINDOW[1]}: "
-        "move the authorization and BAA dates in policy_tests/scenarios and policies/config"
-    )
+def test_scenario_through_the_shim(path: Path, shim_at) -> None:
+    when, client = shim_at
     scenario = load(path)
     resp = client.post(DECIDE, json=scenario["request"])
     assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["evaluated_at"] == when
     check(resp.get_json(), scenario["expect"])
