@@ -88,8 +88,13 @@ def _scope_warnings(authorizations: Any) -> list[dict[str, str]]:
         if not isinstance(auth, dict):
             continue
         problems = []
-        if not auth.get("categories"):
+        categories = auth.get("categories")
+        if not categories:
             problems.append("its categories are empty, so it covers no category")
+        elif isinstance(categories, list) and "*" in categories:
+            problems.append(
+                "'*' is not a wildcard in an authorization's categories: name each category"
+            )
         if not auth.get("purposes") and auth.get("type") != "part2_tpo_consent":
             problems.append("its purposes are empty, so it covers no purpose")
         if not auth.get("recipients") and not auth.get("recipient_types"):

@@ -97,6 +97,15 @@ def test_an_authorization_that_can_match_nothing_is_named(client):
                 "categories": [],
             },
             {
+                "id": "auth-test-star",
+                "type": "hipaa_authorization",
+                "signed": True,
+                "signed_on": "2026-01-10",
+                "recipient_types": ["provider"],
+                "purposes": ["treatment"],
+                "categories": ["*"],
+            },
+            {
                 "id": "auth-test-tpo",
                 "type": "part2_tpo_consent",
                 "signed": True,
@@ -116,6 +125,12 @@ def test_an_authorization_that_can_match_nothing_is_named(client):
         {
             "code": "AUTHORIZATION_MATCHES_NOTHING",
             "path": "/authorizations/1",
+            "message": "authorization auth-test-star: '*' is not a wildcard in an "
+            "authorization's categories: name each category",
+        },
+        {
+            "code": "AUTHORIZATION_MATCHES_NOTHING",
+            "path": "/authorizations/2",
             "message": "authorization auth-test-tpo: its recipients and recipient_types are "
             "empty: it covers no recipient",
         },
