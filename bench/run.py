@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cds
 import fixtures
 import loadgen
 import policy_eval
@@ -165,6 +166,13 @@ def load_test(args, opa, scenarios, workdir: Path, vegeta: Path) -> dict:
                     attack("direct-rate", "direct", "rate", direct_targets, watched, rate)
                 )
             phases.append(attack(f"shim-{fsync}-rate", "shim", "rate", shim_targets, watched, rate))
+            if first:  # cds_added_p50_ms: a consult and its decide request at the same rate
+                out.setdefault("cds", []).append(
+                    cds.run_pair(
+                        vegeta, shim, workdir, rate=rate, duration=args.duration,
+                        round_no=round_no, concurrency=args.concurrency,
+                    )
+                )  # fmt: skip
             out["attacks"].extend(phases)
             if first and round_no == 1 and args.shim_profile:
                 out["shim_profile"] = profile_shim(
@@ -265,6 +273,7 @@ def headline(eval_summary: dict, load: dict) -> dict:
             ),
             3,
         ),
+        "cds_added_p50_ms": cds.added_p50_ms(load["cds"]),
         "shim_worker_rss_mb": round(max(load["shims"]["always"]["worker_rss_mb"]), 1),
         "opa_rss_mb": round(load["opa_rss_mb"], 1),
         "fixed_rate_rps": load["rate"],
@@ -287,7 +296,8 @@ def headline(eval_summary: dict, load: dict) -> dict:
             load["shims"]["always"]["decision_log_bytes"]
             / max(1, load["shims"]["always"]["decision_log_lines"])
         ),
-        "all_requests_ok": all(a.ok for a in load["attacks"]),
+        "all_requests_ok": all(a.ok for a in load["attacks"])
+        and all(p.ok for p in load.get("cds", [])),
     }
     met = targets.evaluate(figures)
     figures["targets_met"] = all(ok for _, _, ok in met)

@@ -28,6 +28,7 @@ from service.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from service.interop import register as register_interop
 from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
@@ -196,6 +197,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(authorization_forms_bp)
+    register_interop(app)
     if cfg["EXPLORER"]:  # the decision explorer page: development, or switched on explicitly
         from service import explorer
 

@@ -11,6 +11,7 @@ import json
 import sys
 
 from service import accounting, authorization_forms, check_data, decide, replay, vendors
+from service.interop import audit
 
 
 def _cmd_serve(_args: argparse.Namespace) -> int:
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(HTML or Markdown)",
     )
     authorization_forms.add_arguments(p)
+
+    p = sub.add_parser("consents", help="FHIR consents: disclosures made under one; AuditEvents")
+    audit.add_arguments(p)
 
     return parser
 

@@ -341,6 +341,7 @@ def decision_record(
     record = {
         "decision_id": decision_id,
         "request_id": request_id,
+        "source": "decide",
         "opa_decision_id": opa_decision_id,
         "policy_revision": decision.get("policy_revision"),
         "requester": {

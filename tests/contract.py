@@ -24,3 +24,8 @@ LOG_FIELDS = {
     "latency_ms",
     "input",
 }
+# docs/interop.md §6: every record says where the request came from (`decide` or `cds-hooks`).
+LOG_FIELDS |= {"source"}
+# A CDS Hooks consult's record also names the hook instance, the consents relied on and the
+# consent findings.
+CDS_LOG_FIELDS = LOG_FIELDS | {"hook_instance", "consent_refs", "consent_findings"}

@@ -33,6 +33,7 @@ OPTIONAL_KEYS = {
     "requirement",  # lib.deny: {code, message}
     "obligations",  # lib.permit: [{code, message}]
     "severity",  # vendors.findings: _finding reads it
+    "defective",  # consents.findings: _finding reads it
 }
 CALL = re.compile(r"\b([A-Za-z_][\w.]*)\(rego\.metadata\.chain\(\)")
 WRAPPER = re.compile(r"^(_?\w+)\(chain\b[^)]*\)\s*:=\s*lib\.(\w+)\(chain\b", re.MULTILINE)

@@ -20,6 +20,7 @@ FEDERAL_DATA = [
     "revoked_access",
     "thresholds",
     "options",
+    "hl7",
 ]
 
 

@@ -142,3 +142,17 @@ test_allow_health_without_a_token_when_one_is_configured if {
 	authz.allow with input as {"method": "GET", "path": ["health"], "params": {"bundles": [""]}}
 		with opa.runtime as with_token
 }
+
+test_allow_interop_consult_query if {
+	authz.allow with input as {"method": "POST", "path": ["v1", "data", "hipaa", "interop", "consult"], "params": {}}
+		with opa.runtime as no_token
+}
+
+test_allow_consent_findings_query if {
+	authz.allow with input as {"method": "POST", "path": ["v1", "data", "hipaa", "consents", "findings"], "params": {}}
+		with opa.runtime as no_token
+}
+
+test_deny_interop_package_read if {
+	not authz.allow with input as {"method": "GET", "path": ["v1", "data", "hipaa", "interop"], "params": {}}
+}
