@@ -33,6 +33,7 @@ from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
 from service.opa_input import ecma_regex, load_element_catalog, load_schema, prepare_validation
+from service.openapi_examples import attach_examples
 from service.request_warnings import load_role_catalog
 from service.sidecar import PACKAGE_DIR
 
@@ -198,6 +199,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(authorization_forms_bp)
     register_interop(app)
+    attach_examples(state.openapi)  # examples of the operations built in code (interop)
     if cfg["EXPLORER"]:  # the decision explorer page: development, or switched on explicitly
         from service import explorer
 
