@@ -35,7 +35,12 @@ help: ## List the targets
 # version in a temporary module does not need that list. Go's build cache is reused either way.
 
 .PHONY: install
-install: tools venv ## Install OPA, Regal (go install, pinned) and the Python venv (idempotent)
+install: tools venv chromium ## Install OPA, Regal (go install, pinned), the Python venv and Chromium (idempotent)
+
+.PHONY: chromium
+chromium: ## Debian's chromium for the page tests (the audit report), from apt unless already there
+	@command -v chromium >/dev/null || { apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 .PHONY: tools
 tools: ## go install the pinned OPA and Regal unless a matching binary is already there
@@ -174,8 +179,14 @@ fmt: ## Format Rego and Python in place
 ##@ Measuring and auditing
 
 .PHONY: bench
-bench: install ## Benchmarks (opa bench + load test OPA vs shim); writes docs/benchmarks.md
-	$(PY) bench/run.py
+bench: install ## Benchmarks (opa bench + load test OPA vs shim, then bench-audit); writes docs/benchmarks.md
+	@mkdir -p .build
+	$(PY) bench/run.py | tee .build/bench-run.out
+	$(MAKE) bench-audit AUDIT_BENCH_ARGS="--merge .build/bench-run.out"
+
+.PHONY: bench-audit
+bench-audit: install ## The audit desk (DuckDB) on a generated 5-million-record log; its section of docs/benchmarks.md
+	$(PY) bench/audit_bench.py $(AUDIT_BENCH_ARGS)
 
 .PHONY: soak
 soak: install ## Minutes-long mixed load against real processes; prints the figures

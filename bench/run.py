@@ -305,7 +305,13 @@ def headline(eval_summary: dict, load: dict) -> dict:
 
 
 def write_report(output: Path, parts: tuple) -> None:
-    output.write_text(report.markdown(*parts), encoding="utf-8")
+    text = report.markdown(*parts)
+    # The audit desk's section (bench/audit_bench.py, `make bench-audit`) is kept as it was.
+    old = output.read_text(encoding="utf-8") if output.exists() else ""
+    start, end = old.find("<!-- audit-bench:start -->"), old.find("<!-- audit-bench:end -->")
+    if 0 <= start < end:
+        text = text.rstrip("\n") + "\n\n" + old[start:end] + "<!-- audit-bench:end -->\n"
+    output.write_text(text, encoding="utf-8")
     print(f"wrote {output}")
 
 

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import config
-from service.logfiles import Problem, ProblemHandler, ReadStats, read_records, report_to_stderr
+from service.logfiles import (
+    Problem,
+    ProblemHandler,
+    ReadStats,
+    deduplicate,
+    iter_valid_records,
+    report_to_stderr,
+)
 from service.patient_ref import patient_ref as compute_patient_ref
 
 HIPAA_YEARS = 6
@@ -290,7 +297,14 @@ def from_logs(
     stats: ReadStats | None = None,
 ) -> list[dict[str, Any]]:
     """Read ``paths`` (plain or gzip, any order, deduplicated) and build the accounting."""
-    records = read_records(paths, on_problem, stats)
+    # Read line by line, keeping only the patient's records (every copy): the de-duplication then
+    # gives what read_records would for them, without holding the whole log in memory.
+    mine = (
+        r
+        for r in iter_valid_records(paths, on_problem, stats)
+        if r.get("patient_ref") == patient_ref
+    )
+    records = deduplicate(mine, stats)
     return build(
         records,
         patient_ref=patient_ref,
@@ -431,7 +445,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="42 CFR 2.25 accounting: disclosures made with Part 2 consent, 3 years by default",
     )
     parser.add_argument("--format", choices=["json", "csv", "text"], default="text")
-    parser.add_argument("logfiles", nargs="+", metavar="LOGFILE", help="decision logs (.gz too)")
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "lines"],
+        default="duckdb",
+        help="duckdb (default; also reads the Parquet archive) or the line-by-line reader",
+    )
+    parser.add_argument(
+        "logfiles", nargs="+", metavar="LOGFILE", help="decision logs (.gz, Parquet archive too)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -441,7 +463,8 @@ def run(
     *,
     today: dt.date | None = None,
 ) -> int:
-    """``hipaa-gate accounting``: print the accounting; 0 on success, 2 on a usage error.
+    """``hipaa-gate accounting``: print the accounting; 0 on success, 1 when some log line could
+    not be read (the accounting printed may be incomplete), 2 on a usage error.
     ``today`` (default: today, UTC) ends the default window; tests set it."""
     try:
         key = config.resolve(environ=environ)["PATIENT_REF_KEY"]
@@ -466,14 +489,18 @@ def run(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     stats = ReadStats()
+    ref = compute_patient_ref(key, args.patient)
     try:
-        entries = from_logs(
-            args.logfiles,
-            patient_ref=compute_patient_ref(key, args.patient),
-            window=window,
-            part2=args.part2,
-            stats=stats,
-        )
+        if getattr(args, "engine", "duckdb") == "lines":
+            entries = from_logs(
+                args.logfiles, patient_ref=ref, window=window, part2=args.part2, stats=stats
+            )
+        else:
+            from service.audit import disclosures  # DuckDB, imported only here
+
+            entries, stats.problems = disclosures.from_logs(
+                args.logfiles, patient_ref=ref, window=window, part2=args.part2
+            )
     except OSError as exc:
         print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -484,4 +511,5 @@ def run(
             "(listed above); the accounting may be incomplete",
             file=sys.stderr,
         )
+        return 1
     return 0

@@ -57,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("vendors", help="business-associate oversight findings")
     vendors.add_arguments(p)
 
+    # The privacy office's audit desk (docs/audit.md); DuckDB is imported only when used.
+    from service.audit import commands as audit_commands
+
+    p = sub.add_parser("audit", help="audit findings, queries and the HTML report (DuckDB)")
+    audit_commands.add_audit(p)
+    p = sub.add_parser("reviews", help="post-event reviews: list and record")
+    audit_commands.add_reviews(p)
+    p = sub.add_parser("logs", help="Parquet archive, seals and their verification")
+    audit_commands.add_logs(p)
     p = sub.add_parser(
         "authorization-form",
         help="print a template of an authorization or Part 2 consent with its required elements "

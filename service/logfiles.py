@@ -98,17 +98,17 @@ def iter_lines(path: str, on_problem: ProblemHandler) -> Iterator[tuple[int, str
         on_problem(Problem(path, number + 1, f"compressed file is truncated or corrupt ({exc})"))
 
 
-def read_records(
+def check_record(record: Any) -> str | None:
+    """Why ``record`` is not a usable decision record, or None when it is (public name)."""
+    return _check_record(record)
+
+
+def iter_valid_records(
     paths: Iterable[str | os.PathLike[str]],
     on_problem: ProblemHandler = report_to_stderr,
     stats: ReadStats | None = None,
-) -> list[dict[str, Any]]:
-    """Every decision record in ``paths``, each ``decision_id`` once.
-
-    Copies of one record (overlapping rotated files) count as duplicates. A ``decision_id`` with
-    an ``allow: true`` line and an ``allow: false`` line is a decision whose record was written
-    and then could not be made durable (the fsync failed): the client got a 503, so the denial
-    wins whichever file or line comes first (docs/accounting.md).
+) -> Iterator[dict[str, Any]]:
+    """Every usable decision record in ``paths``, one at a time, every copy (not de-duplicated).
 
     Lines that are not JSON, not objects, or lack ``timestamp``/``decision_id``/``allow`` are
     reported through ``on_problem`` and skipped. JSON objects of another ``event`` (if a log
@@ -116,8 +116,6 @@ def read_records(
     cannot be opened raises ``OSError``.
     """
     stats = stats if stats is not None else ReadStats()
-    seen: dict[str, int] = {}  # decision_id -> index in records
-    records: list[dict[str, Any]] = []
 
     def problem(item: Problem) -> None:
         stats.problems += 1
@@ -140,13 +138,43 @@ def read_records(
             if why is not None:
                 problem(Problem(path, number, f"not a decision record: {why}"))
                 continue
-            index = seen.get(record["decision_id"])
-            if index is not None:
-                stats.duplicates += 1
-                if records[index]["allow"] and not record["allow"]:
-                    records[index] = record  # the later failure wins
-                continue
-            seen[record["decision_id"]] = len(records)
-            records.append(record)
-            stats.records += 1
-    return records
+            yield record
+
+
+def deduplicate(
+    records: Iterable[dict[str, Any]], stats: ReadStats | None = None
+) -> list[dict[str, Any]]:
+    """Each ``decision_id`` once: the first copy, except that a denial wins over an allow.
+
+    Copies of one record (overlapping rotated files) count as duplicates. A ``decision_id`` with
+    an ``allow: true`` line and an ``allow: false`` line is a decision whose record was written
+    and then could not be made durable (the fsync failed): the client got a 503, so the denial
+    wins whichever file or line comes first (docs/accounting.md).
+    """
+    stats = stats if stats is not None else ReadStats()
+    seen: dict[str, int] = {}  # decision_id -> index in out
+    out: list[dict[str, Any]] = []
+    for record in records:
+        index = seen.get(record["decision_id"])
+        if index is not None:
+            stats.duplicates += 1
+            if out[index]["allow"] and not record["allow"]:
+                out[index] = record  # the later failure wins
+            continue
+        seen[record["decision_id"]] = len(out)
+        out.append(record)
+        stats.records += 1
+    return out
+
+
+def read_records(
+    paths: Iterable[str | os.PathLike[str]],
+    on_problem: ProblemHandler = report_to_stderr,
+    stats: ReadStats | None = None,
+) -> list[dict[str, Any]]:
+    """Every decision record in ``paths``, each ``decision_id`` once (``deduplicate``).
+
+    Unusable lines are reported and skipped as ``iter_valid_records`` says.
+    """
+    stats = stats if stats is not None else ReadStats()
+    return deduplicate(iter_valid_records(paths, on_problem, stats), stats)
