@@ -37,10 +37,25 @@ help: ## List the targets
 .PHONY: install
 install: tools venv chromium ## Install OPA, Regal (go install, pinned), the Python venv and Chromium (idempotent)
 
+# Debian's chromium for the page tests (the audit report, the decision explorer) and its
+# chromedriver (the explorer's selenium tests): installed with apt-get where we are root (CI),
+# otherwise the one command that installs them is printed and make stops.
 .PHONY: chromium
-chromium: ## Debian's chromium for the page tests (the audit report), from apt unless already there
-	@command -v chromium >/dev/null || { apt-get update -qq \
-	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+chromium: ## Debian's chromium + chromium-driver for the page tests (apt-get as root; else prints the command)
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium and chromium-driver (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "The page tests need Chromium and its driver. Install them with:"; \
+	    echo "  sudo apt-get install -y chromium chromium-driver"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+.PHONY: browser
+browser: chromium ## Same as chromium
 
 .PHONY: tools
 tools: ## go install the pinned OPA and Regal unless a matching binary is already there
@@ -66,22 +81,6 @@ $(VENV)/.installed: pyproject.toml
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
-
-# The explorer's browser tests (tests/test_explorer_browser.py) drive Debian's chromium through the
-# system chromedriver: installed with apt-get where we are root (CI), otherwise named.
-.PHONY: browser
-browser: ## Chromium + chromedriver for the explorer's browser tests (apt-get as root; else prints the command)
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium and chromium-driver (apt-get)"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
-	  else \
-	    echo "The explorer's browser tests need Chromium and its driver. Install them with:"; \
-	    echo "  sudo apt-get install -y chromium chromium-driver"; \
-	    exit 1; \
-	  fi; \
-	fi
 
 ##@ Running
 
