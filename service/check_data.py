@@ -21,6 +21,7 @@ from service.errors import pointer
 from service.sidecar import REPO_DIR, policy_dir
 
 SCHEMA_DIR = REPO_DIR / "schemas"
+SERVICE_SCHEMA_DIR = REPO_DIR / "service" / "schemas"
 
 
 class PolicyDataError(ValueError):
@@ -58,7 +59,12 @@ def _schema_problems(policies: Path, schemas: Path) -> tuple[dict[str, Any], lis
         if data is None:
             continue
         schema_file = schemas / f"{name}.schema.json"
-        schema = _load(schema_file, problems, f"schemas/{name}.schema.json")
+        label_schema = f"schemas/{name}.schema.json"
+        if not schema_file.is_file() and (SERVICE_SCHEMA_DIR / schema_file.name).is_file():
+            # A data file the service itself reads (the audit desk's) keeps its schema there.
+            schema_file = SERVICE_SCHEMA_DIR / schema_file.name
+            label_schema = f"service/schemas/{name}.schema.json"
+        schema = _load(schema_file, problems, label_schema)
         if schema is None:
             continue
         validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
@@ -97,6 +103,10 @@ def _reference_problems(data: dict[str, Any]) -> list[str]:
                         f"{where}: view {view!r} does not exist (views: {', '.join(sorted(views))})"
                     )
     registries = (("business_associates", ("baa", "purposes")), ("hie_agreements", ("purposes",)))
+    audit = data.get("audit")
+    if isinstance(audit, dict):  # the audit desk's emergency purposes
+        registries += (("audit", ("purposes",)),)
+        data = {**data, "audit": {"emergency": audit.get("emergency")}}
     for name, key in registries:
         registry = data.get(name)
         if not isinstance(registry, dict):

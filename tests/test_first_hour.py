@@ -552,3 +552,19 @@ def test_accounting_without_a_key_says_which_key(tmp_path):
     assert result.returncode == 2
     assert "the key the logs were written with" in result.stderr
     assert "HIPAA_GATE_DEV_MODE=1" in result.stderr
+
+
+def test_check_data_covers_the_audit_desk_data(tmp_path):
+    copy_dir = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", copy_dir)
+    audit_file = copy_dir / "config/audit/data.json"
+    audit = json.loads(audit_file.read_text("utf-8"))
+    audit["emergency"]["purposes"].append("medical_emergancy")
+    audit_file.write_text(json.dumps(audit), encoding="utf-8")
+    with pytest.raises(PolicyDataError) as caught:
+        check_policy_data(copy_dir)
+    assert any(
+        p.startswith("policies/config/audit/data.json: /emergency/purposes/")
+        and "'medical_emergancy' does not exist" in p
+        for p in caught.value.problems
+    ), caught.value.problems
