@@ -2,10 +2,10 @@
 
 DuckDB generates the clean part with SQL (``range`` plus deterministic hashes: no randomness,
 the same log for the same arguments) and writes it as gzip-compressed JSON lines, one rotation
-file per block of days, in the contract §5 record shape: many users, patients, recipients and
-purposes, about 5 % denials, a realistic share of accountable disclosures, all on weekdays inside
-working hours (08:00-18:00, America/New_York). A small file of planted anomalies follows, one
-or more per finding rule, whose expected findings are returned with the manifest.
+file per block of days, in the decision-log record shape of docs/api.md: many users, patients,
+recipients and purposes, about 5 % denials, a realistic share of accountable disclosures, all on
+weekdays inside working hours (08:00-18:00, America/New_York). A small file of planted anomalies
+follows, one or more per finding rule, whose expected findings are returned with the manifest.
 
     python bench/audit_log.py --records 5000000 --out DIR
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import sys
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import config
+from service.decision_log import basis_codes
 from service.logfiles import (
     Problem,
     ProblemHandler,
@@ -29,12 +31,13 @@ from service.logfiles import (
     report_to_stderr,
 )
 from service.patient_ref import patient_ref as compute_patient_ref
+from service.sidecar import policy_dir
 
 HIPAA_YEARS = 6
 PART2_YEARS = 3
 PART2_BASIS = "PART2_CONSENT"
 
-#: Basis codes (contract §4) in words, with the citation each rests on (rules.md).
+#: Basis codes (docs/api.md) in words, with the citation each rests on (docs/rules.md).
 BASIS_WORDS: dict[str, tuple[str, str]] = {
     "TREATMENT": ("treatment of the patient", "45 CFR 164.506(c)(1)-(2)"),
     "PAYMENT": ("payment", "45 CFR 164.506(c)(1),(3)"),
@@ -86,43 +89,32 @@ BASIS_WORDS: dict[str, tuple[str, str]] = {
         "research approved under an IRB or privacy board waiver of authorization",
         "45 CFR 164.512(i)(1)(i)",
     ),
+    "FAMILY_NOTIFICATION": (
+        "notifying a family member or other person responsible for the patient",
+        "45 CFR 164.510(b)(1)(ii)",
+    ),
+    "ABUSE_NEGLECT_REPORT": (
+        "a report of abuse, neglect or domestic violence to an authority authorized to receive it",
+        "45 CFR 164.512(b)(1)(ii), (c)",
+    ),
+    "WORKERS_COMPENSATION": ("a workers' compensation law", "45 CFR 164.512(l)"),
+    "ORGAN_DONATION": ("organ, eye or tissue donation", "45 CFR 164.512(h)"),
+    "FUNERAL_DIRECTOR": ("a funeral director's duties", "45 CFR 164.512(g)(2)"),
+    "SPECIALIZED_GOVERNMENT_FUNCTION": (
+        "a specialized government function",
+        "45 CFR 164.512(k)",
+    ),
 }
 
-#: Purposes (contract §3) in words.
-PURPOSE_WORDS: dict[str, str] = {
-    "treatment": "treatment",
-    "payment": "payment",
-    "health_care_operations": "health care operations",
-    "individual_access": "access by the patient or a personal representative",
-    "family_involvement": "involvement of family or friends in the patient's care",
-    "disaster_relief": "disaster relief",
-    "serious_threat": "averting a serious threat to health or safety",
-    "medical_emergency": "a medical emergency",
-    "required_by_law": "a requirement of law",
-    "public_health": "public health",
-    "health_oversight": "health oversight",
-    "judicial_proceeding": "a judicial or administrative proceeding",
-    "law_enforcement": "law enforcement",
-    "coroner_medical_examiner": "a coroner or medical examiner",
-    "hhs_compliance": "a compliance review by the Department of Health and Human Services",
-    "research": "research",
-    "training": "training",
-    "legal_defense": "legal defense",
-    "marketing": "marketing",
-    "sale_of_phi": "sale of protected health information",
-}
 
-CATEGORY_WORDS: dict[str, str] = {
-    "general": "general health information",
-    "mental_health": "mental health information",
-    "psychotherapy_notes": "psychotherapy notes",
-    "substance_use_disorder": "substance use disorder records",
-    "sud_counseling_notes": "substance use disorder counseling notes",
-    "hiv": "HIV-related information",
-    "std": "sexually transmitted disease information",
-    "genetic": "genetic information",
-    "reproductive_health": "reproductive health information",
-}
+@functools.cache
+def vocabulary_words(kind: str) -> dict[str, str]:
+    """``purposes`` or ``categories`` in words, from the policy bundle's one vocabulary
+    (policies/config/vocabulary/data.json)."""
+    path = policy_dir() / "config" / "vocabulary" / "data.json"
+    entries = json.loads(path.read_text(encoding="utf-8"))[kind]
+    return {name: entry["label"] for name, entry in entries.items()}
+
 
 ELEMENT_WORDS: dict[str, str] = {
     "dob": "date of birth",
@@ -153,7 +145,7 @@ def _join(items: list[str]) -> str:
 
 def describe(categories: Iterable[str], elements: Iterable[str]) -> str:
     """A brief description of what was disclosed (164.528(b)(2)(iii)), in words."""
-    kinds = [_words(c, CATEGORY_WORDS) for c in categories]
+    kinds = [_words(c, vocabulary_words("categories")) for c in categories]
     what = _join(kinds) or "health information"
     what = what[0].upper() + what[1:]
     items = [_words(e, ELEMENT_WORDS) for e in elements]
@@ -162,11 +154,22 @@ def describe(categories: Iterable[str], elements: Iterable[str]) -> str:
     return f"{what}: {_join(items)}."
 
 
-def basis_in_words(codes: Iterable[str]) -> list[dict[str, str]]:
-    """``[{code, statement, citation}]`` for each basis code (unknown codes kept, unworded)."""
+def basis_in_words(bases: Iterable[Any]) -> list[dict[str, str]]:
+    """``[{code, statement, citation}]`` for each logged basis (unknown codes kept, unworded).
+
+    v1.2 records log each basis as ``{code, rule, citation}``: the entry quotes the policy's own
+    citation (e.g. the paragraph of 164.512 a rule rests on). Older records log the code alone,
+    which gets the general citation of ``BASIS_WORDS``.
+    """
     out = []
-    for code in codes:
+    for basis in bases:
+        code = basis.get("code") if isinstance(basis, dict) else basis
+        if not isinstance(code, str):
+            continue
         statement, citation = BASIS_WORDS.get(code, (code.replace("_", " ").lower(), ""))
+        logged = basis.get("citation") if isinstance(basis, dict) else None
+        if isinstance(logged, str) and logged:
+            citation = logged
         out.append({"code": code, "statement": statement, "citation": citation})
     return out
 
@@ -176,7 +179,7 @@ def purpose_statement(purpose: str, basis: list[dict[str, str]]) -> str:
     reasons = [
         f"{b['statement']} ({b['citation']})" if b["citation"] else b["statement"] for b in basis
     ]
-    text = f"Disclosed for {_words(purpose, PURPOSE_WORDS)}"
+    text = f"Disclosed for {_words(purpose, vocabulary_words('purposes'))}"
     if reasons:
         text += ", permitted for " + _join(reasons)
     return text + "."
@@ -223,7 +226,7 @@ def is_accountable(record: dict[str, Any], *, part2: bool) -> bool:
     """An allowed disclosure flagged ``accountable``; for ``part2`` one made with Part 2 consent."""
     if record.get("allow") is not True or record.get("accountable") is not True:
         return False
-    return not part2 or PART2_BASIS in (record.get("basis") or [])
+    return not part2 or PART2_BASIS in basis_codes(record.get("basis"))
 
 
 def entry(record: dict[str, Any], when: dt.datetime) -> dict[str, Any]:

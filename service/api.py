@@ -62,7 +62,7 @@ def decision_problem(result: Any) -> str | None:
     if not isinstance(result.get("policy_revision"), str) or not result["policy_revision"]:
         return "malformed"
     if result["allow"] and (not result.get("basis") or result.get("reasons")):
-        return "malformed"  # allow needs a basis and no deny reason (contract §4)
+        return "malformed"  # allow needs a basis and no deny reason (docs/api.md)
     return None
 
 

@@ -199,7 +199,7 @@ def _timestamp_and_event_first(_logger: Any, _name: str, event_dict: dict[str, A
 
 
 def make_decision_logger(sink: DecisionLogFile) -> Any:
-    """A structlog logger whose records are exactly the contract §5 fields."""
+    """A structlog logger whose records are exactly the decision log fields of docs/api.md."""
     return structlog.wrap_logger(
         sink,
         processors=[
@@ -315,6 +315,30 @@ def _codes(items: Any) -> list[str]:
     return [item["code"] for item in items if isinstance(item, dict) and "code" in item]
 
 
+def _bases(items: Any) -> list[dict[str, Any]]:
+    """Each basis as ``{code, rule, citation}`` (docs/api.md, decision log), so that an accounting
+    of disclosures quotes the policy's own citation."""
+    if not isinstance(items, list):
+        return []
+    return [
+        {"code": item["code"], "rule": item.get("rule"), "citation": item.get("citation")}
+        for item in items
+        if isinstance(item, dict) and "code" in item
+    ]
+
+
+def basis_codes(logged: Any) -> list[str]:
+    """The basis codes of a logged record: v1.2 records log ``{code, rule, citation}`` objects,
+    older ones plain codes; both are read."""
+    if not isinstance(logged, list):
+        return []
+    return [
+        item["code"] if isinstance(item, dict) else item
+        for item in logged
+        if isinstance(item, str) or (isinstance(item, dict) and isinstance(item.get("code"), str))
+    ]
+
+
 def decision_record(
     *,
     decision_id: str,
@@ -360,7 +384,7 @@ def decision_record(
         "categories": data.get("categories"),
         "elements_permitted": permitted if isinstance(permitted, list) else [],
         "allow": decision.get("allow") is True and failure is None,
-        "basis": _codes(decision.get("basis")),
+        "basis": _bases(decision.get("basis")),
         "reasons": [failure] if failure else _codes(decision.get("reasons")),
         "obligations": _codes(decision.get("obligations")),
         "accountable": decision.get("accountable") is True and failure is None,

@@ -1,6 +1,6 @@
 """Errors the API answers with, and their JSON shape.
 
-Every error answer is ``{"error": {"code", "message", "details"}}`` (contract §2).
+Every error answer is ``{"error": {"code", "message", "details"}}`` (docs/api.md, errors).
 """
 
 from __future__ import annotations

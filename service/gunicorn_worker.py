@@ -15,7 +15,7 @@ gateway or a buffering proxy that sends whole requests (docs/reliability.md, dep
 
 gunicorn refuses a malformed or oversized request head (request line, headers, body framing)
 before the app runs, with an HTML page that quotes the offending input. Gateways get the contract's
-error shape instead (``{"error": {"code", "message", "details"}}``, decision-api.md §2) with the
+error shape instead (``{"error": {"code", "message", "details"}}``, docs/api.md (errors)) with the
 status gunicorn chose, naming the part of the request that was refused and never echoing it.
 gunicorn still decides what to refuse and with which status: only the page it writes is replaced.
 """

@@ -1,4 +1,4 @@
-"""Read decision log files (contract §5): plain or gzip-rotated, in any order, overlapping.
+"""Read decision log files (docs/api.md): plain or gzip-rotated, in any order, overlapping.
 
 Used by the offline commands (``accounting``, ``replay``). Every line that cannot be used is
 reported to the caller's ``on_problem`` with its file and line number, never dropped silently.

@@ -1,7 +1,7 @@
 """Validate a decision request and build the OPA input from it.
 
 The request JSON Schema lives in ``service/schemas/request.schema.json``. A valid request becomes
-the OPA input: the contract §3 request with every optional field filled with its default, fields
+the OPA input: the request (docs/api.md) with every optional field filled with its default, fields
 the schema does not know dropped, plus the server-side facts ``now`` and ``request_id``.
 """
 

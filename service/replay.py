@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service.decision_log import basis_codes
 from service.logfiles import ReadStats, read_records, report_to_stderr
 from service.opa_client import OpaClient, OpaError
 from service.sidecar import OpaSidecar, build_bundle, free_port
@@ -124,12 +125,19 @@ class Change:
             "no_decision": new.get("no_decision") is True,
         }
         for name in COMPARED_CODES:
-            out[name] = _diff(rec.get(name) or [], _codes(new.get(name)))
+            out[name] = _diff(_logged_codes(rec, name), _codes(new.get(name)))
         out["accountable"] = {"before": rec.get("accountable"), "after": new.get("accountable")}
         out["elements_permitted"] = _diff(
             rec.get("elements_permitted") or [], minimum.get("permitted_elements") or []
         )
         return out
+
+
+def _logged_codes(record: dict[str, Any], name: str) -> list[str]:
+    """The codes a record logged under ``name`` (v1.2 logs each basis as an object)."""
+    if name == "basis":
+        return basis_codes(record.get("basis"))
+    return record.get(name) or []
 
 
 def compare(record: dict[str, Any], decision: dict[str, Any]) -> Change | None:
@@ -139,7 +147,7 @@ def compare(record: dict[str, Any], decision: dict[str, Any]) -> Change | None:
         decision.get("no_decision") is not True
         and record.get("allow") is decision.get("allow")
         and all(
-            set(record.get(name) or []) == set(_codes(decision.get(name)))
+            set(_logged_codes(record, name)) == set(_codes(decision.get(name)))
             for name in COMPARED_CODES
         )
         and record.get("accountable") is decision.get("accountable")

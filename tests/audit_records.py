@@ -42,7 +42,7 @@ def decision(
     accountable: bool = False,
     decision_id: str | None = None,
 ) -> dict[str, Any]:
-    """A contract §5 decision record with synthetic values."""
+    """A decision record (docs/api.md, decision log) with synthetic values."""
     rtype, rid, rname = recipient
     record: dict[str, Any] = {
         "timestamp": stamp(when),

@@ -31,7 +31,7 @@ def fixed_clock(when: str = TEST_NOW) -> Callable[[], dt.datetime]:
 
 
 def request_body(**changes: Any) -> dict[str, Any]:
-    """A valid request (contract §3 example, synthetic ids); ``changes`` replace top-level keys."""
+    """A valid request (docs/api.md example, synthetic ids); ``changes`` replace top-level keys."""
     body: dict[str, Any] = {
         "request_id": "gw-test-0001",
         "requester": {

@@ -1,4 +1,4 @@
-"""Field lists fixed by the decision API contract (shared/spec/decision-api.md), for tests."""
+"""Field lists fixed by the decision API contract (docs/api.md), for tests."""
 
 # Contract §5: the decision log record has exactly these fields
 # (opa_decision_id "when OPA gives one").

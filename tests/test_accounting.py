@@ -1,7 +1,7 @@
 """Accounting of disclosures (164.528; 42 CFR 2.25): log reading, filtering, formats, command.
 
-The unit tests use synthetic log lines with the contract §5 fields; the end-to-end test drives
-real decisions through the shim (``app_factory``) into a log file and reads it back.
+The unit tests use synthetic log lines with the decision log fields of docs/api.md; the end-to-end
+test drives real decisions through the shim (``app_factory``) into a log file and reads it back.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def record(
     elements: list[str] | None = None,
     decision_id: str | None = None,
 ) -> dict:
-    """A decision log record with the contract §5 fields (synthetic values)."""
+    """A decision log record with the decision log fields of docs/api.md (synthetic values)."""
     rtype, rid, rname = recipient
     return {
         "timestamp": when,
@@ -318,6 +318,9 @@ def test_every_contract_basis_code_has_words_and_a_citation():
         "PUBLIC_HEALTH", "HEALTH_OVERSIGHT", "JUDICIAL_PROCEEDING", "LAW_ENFORCEMENT",
         "CORONER_MEDICAL_EXAMINER", "HHS_COMPLIANCE", "BUSINESS_ASSOCIATE", "LIMITED_DATA_SET",
         "DEIDENTIFIED", "PSYCHOTHERAPY_NOTES_EXCEPTION", "RESEARCH_WAIVER",
+        # v1.2
+        "FAMILY_NOTIFICATION", "ABUSE_NEGLECT_REPORT", "WORKERS_COMPENSATION", "ORGAN_DONATION",
+        "FUNERAL_DIRECTOR", "SPECIALIZED_GOVERNMENT_FUNCTION",
     }  # fmt: skip
     assert set(accounting.BASIS_WORDS) == codes
     for code, (statement, citation) in accounting.BASIS_WORDS.items():
@@ -512,7 +515,7 @@ def disclosure(
     patient_fields: dict | None = None,
     recipient_fields: dict | None = None,
 ) -> dict:
-    """A decision request (contract §3) with synthetic ids."""
+    """A decision request (docs/api.md, request) with synthetic ids."""
     body = {
         "requester": requester or PRIVACY_OFFICER,
         "patient": {"id": patient, "state": "CA", "age": 54, **(patient_fields or {})},
@@ -584,6 +587,21 @@ ACCOUNTABLE = {
         requester={"user_id": "u-res-0001", "roles": ["researcher"], "mfa": True},
         context={"irb_waiver_id": "irb-0001"},
     ),
+    # v1.2 pathways (rule A): accountable, each quoting the paragraph its rule rests on.
+    "workers_compensation": disclosure(
+        "workers_compensation",
+        "workers_compensation_insurer",
+        "wc-0001",
+        "Synthetic Comp Insurer",
+        context={"authorized_by_law": True},
+    ),
+    "child_abuse_report": disclosure(
+        "abuse_report",
+        "government_agency",
+        "cps-0001",
+        "Synthetic Child Protective Services",
+        context={"abuse_victim": "child"},
+    ),
     "part2_consented_public_health": disclosure(
         "public_health",
         "public_health_authority",
@@ -625,6 +643,21 @@ EXCLUDED = {
         "org-0001",
         "Synthetic Marketing Partner",
         authorizations=[authorization("hipaa_authorization", ["marketing"], ["general"])],
+    ),
+    "national_security": disclosure(
+        "specialized_government_function",
+        "government_agency",
+        "fed-0001",
+        "Synthetic Federal Agency",
+        context={"government_function": "national_security"},
+    ),
+    "family_notification": disclosure(
+        "family_notification",
+        "family",
+        "fam-0002",
+        "Family member",
+        patient_fields={"present": True, "agrees": True},
+        data={"elements": ["general_condition"]},
     ),
     "family_involved_in_care": disclosure(
         "family_involvement",
@@ -727,8 +760,29 @@ def test_accounting_of_a_log_written_by_the_running_service(
         "address": "1 Example Plaza, Testville",  # from the request, through the logged input
     }
     assert le["purpose"] == "law_enforcement"
-    assert [b["code"] for b in le["basis"]] == ["LAW_ENFORCEMENT"]
+    assert le["basis"] == [
+        {
+            "code": "LAW_ENFORCEMENT",
+            "statement": "a law enforcement purpose (court order, warrant or subpoena)",
+            "citation": "45 CFR 164.512(f)(1)",
+        }
+    ]
     assert "164.512(f)" in le["purpose_statement"]
+    # v1.2: the log itself keeps the policy's own citation with each basis.
+    logged = [json.loads(line) for line in decision_log_path.read_text().splitlines()]
+    le_record = next(
+        r for r in logged if r["decision_id"] == accountable["law_enforcement_order"]["decision_id"]
+    )
+    assert le_record["basis"] == [
+        {"code": "LAW_ENFORCEMENT", "rule": "P14", "citation": "45 CFR 164.512(f)(1)(ii)(A)"}
+    ]
+    wc = next(
+        e for e in entries if e["decision_id"] == accountable["workers_compensation"]["decision_id"]
+    )
+    assert wc["purpose_statement"] == (
+        "Disclosed for workers' compensation, permitted for a workers' compensation law "
+        "(45 CFR 164.512(l))."
+    )
 
     # Text: the two public health disclosures to one authority are grouped (164.528(b)(3)).
     code = main(["accounting", "--patient", E2E_PATIENT, *logs])

@@ -148,7 +148,11 @@ def test_one_log_record_per_decision_with_exactly_the_contract_fields(client, de
         assert record["timestamp"].endswith("Z")
         assert record["request_id"] == answer["request_id"]
         assert record["allow"] is answer["allow"]
-        assert record["basis"] == [b["code"] for b in answer["basis"]]
+        # v1.2: each basis with its rule and citation (the accounting quotes the policy's own).
+        assert record["basis"] == [
+            {"code": b["code"], "rule": b["rule"], "citation": b["citation"]}
+            for b in answer["basis"]
+        ]
         assert record["reasons"] == [r["code"] for r in answer["reasons"]]
         assert record["obligations"] == [o["code"] for o in answer["obligations"]]
         assert record["policy_revision"] == answer["policy_revision"]

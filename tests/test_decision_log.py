@@ -221,3 +221,40 @@ def test_logged_input_replaces_the_patient_id_and_rationale_without_touching_the
     assert json.dumps(opa_input, sort_keys=True) == before  # the input sent to OPA is unchanged
     no_rationale = {"patient": {"id": "p-test-0003"}, "context": {"rationale": None}}
     assert loggable_input(no_rationale, "r")["context"] == {"rationale": None}
+
+
+def test_v12_basis_is_logged_with_its_rule_and_citation():
+    from service.decision_log import basis_codes, decision_record
+
+    opa_input = {
+        "requester": {"user_id": "u-1", "roles": ["r"], "organization_id": None},
+        "patient": {"id": "p-test-0003", "state": "NY"},
+        "recipient": {"type": "employer", "id": "emp-1", "name": "Synthetic Employer"},
+        "purpose": "workers_compensation",
+        "data": {"categories": ["general"]},
+        "context": {"rationale": None},
+    }
+    basis = {
+        "code": "WORKERS_COMPENSATION",
+        "rule": "P27",
+        "citation": "45 CFR 164.512(l)",
+        "summary": "Disclosure as authorized by a workers' compensation law.",
+    }
+    record = decision_record(
+        decision_id="d",
+        request_id="r",
+        opa_input=opa_input,
+        patient_ref="ref",
+        decision={"allow": True, "accountable": True, "basis": [basis]},
+        opa_decision_id=None,
+        latency_ms=1.0,
+        failure=None,
+    )
+    assert record["basis"] == [
+        {"code": "WORKERS_COMPENSATION", "rule": "P27", "citation": "45 CFR 164.512(l)"}
+    ]
+    assert record["accountable"] is True
+    # Records of either generation are read: v1.2 objects and the plain codes logged before.
+    assert basis_codes(record["basis"]) == ["WORKERS_COMPENSATION"]
+    assert basis_codes(["PUBLIC_HEALTH", 7, {"rule": "x"}]) == ["PUBLIC_HEALTH"]
+    assert basis_codes(None) == []

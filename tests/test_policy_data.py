@@ -21,6 +21,7 @@ FEDERAL_DATA = [
     "thresholds",
     "options",
     "hl7",
+    "vocabulary",
 ]
 
 
@@ -71,6 +72,8 @@ def test_shipped_roles_match_the_spec() -> None:
         "serious_threat",
         "medical_emergency",
     }
+    # v1.2: clinicians notify family and are mandated reporters.
+    clinical |= {"family_notification", "abuse_report"}
     assert set(roles["care_coordinator"]["purposes"]) == clinical | {
         "payment",
         "health_care_operations",
@@ -88,8 +91,9 @@ def test_shipped_roles_match_the_spec() -> None:
         "payment",
         "health_care_operations",
         "family_involvement",
+        "workers_compensation",
     }
-    assert len(roles["privacy_officer"]["purposes"]) == 20
+    assert len(roles["privacy_officer"]["purposes"]) == 26
     assert set(roles["researcher"]["purposes"]) == {"research"}
 
 
@@ -101,6 +105,17 @@ def test_shipped_views_match_the_spec() -> None:
     assert {"general_condition", "location"} <= set(views["family"])
     assert not {"ssn", "billing_codes", "clinical_notes", "lab_results"} & set(views["family"])
     assert sorted(views["disaster_relief"]) == ["general_condition", "location", "name"]
+    # v1.2: the notification view (P24) and the identification view (P26, 164.512(f)(2)(i)).
+    assert sorted(views["notification"]) == [
+        "date_of_death",
+        "general_condition",
+        "location",
+        "name",
+    ]
+    assert set(views["identification"]) == {
+        "name", "address", "dob", "place_of_birth", "ssn", "blood_type", "injury_type",
+        "dates_of_service", "date_of_death", "physical_description",
+    }  # fmt: skip
 
 
 def test_element_catalog_flags_the_identifiers_of_164_514() -> None:
@@ -122,6 +137,9 @@ def test_element_catalog_flags_the_identifiers_of_164_514() -> None:
     # Dates and ZIP codes: Safe Harbor identifiers that a limited data set may keep.
     assert {"dob", "dates_of_service", "zip_code", "city"} <= safe_harbor - direct
     assert not {"diagnoses", "medications", "billing_codes", "general_condition"} & safe_harbor
+    # v1.2: place of birth (below state level) and date of death are Safe Harbor identifiers only.
+    assert {"place_of_birth", "date_of_death"} <= safe_harbor - direct
+    assert not {"blood_type", "injury_type", "physical_description"} & safe_harbor
 
 
 def test_example_registry_entries() -> None:
@@ -132,8 +150,12 @@ def test_example_registry_entries() -> None:
         "ba-pending-vendor",
         "co-meals-on-wheels",
         "hie-statewide",
+        "ba-outside-counsel",
     }
     assert "co-food-bank" not in registry
+    counsel = registry["ba-outside-counsel"]["baa"]
+    assert counsel["status"] == "executed"
+    assert set(counsel["purposes"]) == {"legal_defense", "health_care_operations"}
     clean = registry["ba-care-analytics"]
     assert clean["baa"]["status"] == "executed"
     assert clean["baa"]["expires_on"] >= "2028-01-01"

@@ -66,6 +66,7 @@ def test_minimal_request_gets_every_default():
             "objects": None,
             "deceased": False,
             "minor_consented_care": False,
+            "inmate": False,
             "restrictions": [],
         },
         "recipient": {
@@ -84,6 +85,7 @@ def test_minimal_request_gets_every_default():
             "record_count": 1,
             "form": "identified",
             "part2_program": False,
+            "part2_received_under_tpo_consent": False,
         },
         "authorizations": [],
         "context": {
@@ -102,6 +104,20 @@ def test_minimal_request_gets_every_default():
             "data_use_agreement_id": None,
             "irb_waiver_id": None,
             "rationale": None,
+            "legal_process": None,
+            "administrative_request_conditions_met": False,
+            "law_enforcement_reason": None,
+            "victim_agrees": False,
+            "law_enforcement_representations": False,
+            "suspected_criminal_conduct": False,
+            "emergency_response_interference": False,
+            "patient_directed": False,
+            "representative_abuse_suspected": False,
+            "authorized_by_law": False,
+            "abuse_victim": None,
+            "report_required_by_law": False,
+            "government_function": None,
+            "part2_court_order": False,
             "break_glass": False,
         },
         "request_id": "req-1",
@@ -396,3 +412,55 @@ def test_the_compiled_fast_check_never_accepts_what_jsonschema_rejects(schema, s
     assert passes_fast_check(body, schema)
     assert accepted > 10  # both outcomes really occurred
     assert rejected > 100 if scenario else rejected > 10
+
+
+def test_v12_abuse_report_names_its_victim():
+    body = {
+        "requester": {"user_id": "u-1", "roles": ["physician"], "mfa": True},
+        "patient": {"id": "p-test-0001", "state": "NY"},
+        "recipient": {"type": "government_agency"},
+        "purpose": "abuse_report",
+        "data": {"categories": ["general"]},
+        "context": {},
+    }
+    assert details(body) == [{"path": "/context/abuse_victim", "message": "is required"}]
+    body["context"] = {"abuse_victim": "teen"}
+    assert {"path": "/context/abuse_victim", "message": "must be one of: child, adult"} in details(
+        body
+    )
+    body["context"] = {"abuse_victim": "child"}
+    assert build(body)["context"]["abuse_victim"] == "child"
+
+
+def test_v12_specialized_government_function_names_the_function():
+    body = {
+        "requester": {"user_id": "u-1", "roles": ["privacy_officer"], "mfa": True},
+        "patient": {"id": "p-test-0001", "state": "NY"},
+        "recipient": {"type": "government_agency"},
+        "purpose": "specialized_government_function",
+        "data": {"categories": ["general"]},
+        "context": {"government_function": None},
+    }
+    assert details(body) == [
+        {
+            "path": "/context/government_function",
+            "message": (
+                "must be one of: correctional_institution, national_security, "
+                "protective_services, military"
+            ),
+        }
+    ]
+
+
+def test_v12_legal_process_or_the_v1_flag_not_both():
+    body = {
+        "requester": {"user_id": "u-1", "roles": ["privacy_officer"], "mfa": True},
+        "patient": {"id": "p-test-0001", "state": "NY"},
+        "recipient": {"type": "law_enforcement"},
+        "purpose": "law_enforcement",
+        "data": {"categories": ["general"]},
+        "context": {"legal_process": "court_ordered_warrant", "subpoena": True},
+    }
+    assert details(body) == [{"path": "/context/subpoena", "message": "must be false"}]
+    body["context"] = {"legal_process": "court_ordered_warrant"}
+    assert build(body)["context"]["legal_process"] == "court_ordered_warrant"

@@ -1,6 +1,6 @@
 """Scenario fixtures (policy_tests/scenarios/*.json) run through OPA and through the shim.
 
-Each fixture: {"name", "description", "rules", "request" (contract §3, no `now`), "now"
+Each fixture: {"name", "description", "rules", "request" (docs/api.md, request, no `now`), "now"
 (optional RFC 3339, default DEFAULT_NOW), "expect": {"allow", "codes", "absent_codes"}}.
 `codes` must each appear somewhere in basis, reasons, requirements or obligations;
 `absent_codes` must appear nowhere.
@@ -32,7 +32,7 @@ DEFAULT_NOW = "2026-11-28T12:00:00Z"
 # from 2026-01-15) and HIE agreement (hie-statewide, to 2028-06-30) are in force, the expired
 # ones (2025) stay expired. The shim runs at its first and its last second.
 SHIM_CLOCK_WINDOW = ("2026-01-15T00:00:00Z", "2028-06-30T23:59:59Z")
-RULE_ID = re.compile(r"^(S[1-4]|P([0-9]|1[0-9]|2[0-3])|C[1-7]|M|A|BG[1-3])$")
+RULE_ID = re.compile(r"^(S[1-4]|P([0-9]|[12][0-9]|3[01])|C[1-7]|M|A|BG[1-3])$")
 ITEM_KEYS = ("basis", "reasons", "requirements", "obligations")
 DECIDE = "/v1/disclosures/decide"
 

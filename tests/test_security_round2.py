@@ -184,7 +184,13 @@ def test_an_fsync_failure_after_the_write_leaves_the_denial_last_in_the_file(
     body = request_body(
         request_id="gw-fsync-1",
         purpose="public_health",
-        recipient={"type": "public_health_authority", "id": "pha-1", "identity_verified": True},
+        # v1.2 rule A: an accountable disclosure names its recipient.
+        recipient={
+            "type": "public_health_authority",
+            "id": "pha-1",
+            "name": "County Public Health",
+            "identity_verified": True,
+        },
     )
     r = client.post(DECIDE, json=body)
     assert r.status_code == 503

@@ -1,7 +1,7 @@
 # METADATA
 # title: hipaa-gate
 # description: |
-#   The entry point: data.hipaa.decision is the disclosure decision of decision-api.md §4.
+#   The entry point: data.hipaa.decision is the disclosure decision of docs/api.md (decision response).
 #   Rule families live in subpackages (docs/policies.md has the table); hipaa.outcome assembles them.
 package hipaa
 

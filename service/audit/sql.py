@@ -42,8 +42,8 @@ COLUMNS: tuple[str, ...] = (
     "record",
 )
 
-#: The fields read from a decision record (contract §5); ``break_glass`` is absent from records
-#: written before break-glass existed and reads as NULL.
+#: The fields read from a decision record (docs/api.md, decision log); ``break_glass`` is absent
+#: from records written before break-glass existed and reads as NULL.
 RECORD_STRUCTURE = (
     '{"decision_id": "VARCHAR", "timestamp": "VARCHAR", "event": "VARCHAR",'
     ' "requester": {"user_id": "VARCHAR", "roles": ["VARCHAR"], "organization_id": "VARCHAR"},'
@@ -51,9 +51,17 @@ RECORD_STRUCTURE = (
     ' "recipient": {"type": "VARCHAR", "id": "VARCHAR", "name": "VARCHAR"},'
     ' "purpose": "VARCHAR", "categories": ["VARCHAR"], "elements_permitted": ["VARCHAR"],'
     ' "allow": "BOOLEAN", "accountable": "BOOLEAN", "break_glass": "BOOLEAN",'
-    ' "basis": ["VARCHAR"], "reasons": ["VARCHAR"], "obligations": ["VARCHAR"],'
+    ' "basis": ["JSON"], "reasons": ["VARCHAR"], "obligations": ["VARCHAR"],'
     ' "policy_revision": "VARCHAR", "latency_ms": "DOUBLE",'
     ' "input": {"recipient": {"address": "VARCHAR"}}}'
+)
+
+
+#: The basis codes of a record: v1.2 logs each basis as ``{code, rule, citation}``, records
+#: written before hold plain codes (docs/api.md, decision log); both become ``VARCHAR[]`` codes.
+BASIS_CODES = (
+    "list_transform(j.basis, lambda x: coalesce(json_extract_string(x, '$.code'),"
+    " json_extract_string(x, '$')))"
 )
 
 
@@ -110,7 +118,7 @@ JSON_COLUMNS = (
     " 'patient_ref': 'VARCHAR', 'patient_state': 'VARCHAR',"
     " 'recipient': 'STRUCT(type VARCHAR, id VARCHAR, name VARCHAR)', 'purpose': 'VARCHAR',"
     " 'categories': 'VARCHAR[]', 'elements_permitted': 'VARCHAR[]', 'allow': 'BOOLEAN',"
-    " 'accountable': 'BOOLEAN', 'break_glass': 'BOOLEAN', 'basis': 'VARCHAR[]',"
+    " 'accountable': 'BOOLEAN', 'break_glass': 'BOOLEAN', 'basis': 'JSON[]',"
     " 'reasons': 'VARCHAR[]', 'obligations': 'VARCHAR[]', 'policy_revision': 'VARCHAR',"
     " 'latency_ms': 'DOUBLE', 'input': 'STRUCT(recipient STRUCT(address VARCHAR))'}"
 )
@@ -125,7 +133,8 @@ SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTA
   j.requester.organization_id AS organization_id, j.patient_ref, j.patient_state,
   j.recipient.type AS recipient_type, j.recipient.id AS recipient_id,
   j.recipient.name AS recipient_name, j.input.recipient.address AS recipient_address,
-  j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass, j.basis,
+  j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass,
+  {BASIS_CODES} AS basis,
   j.reasons, j.obligations, j.policy_revision, j.latency_ms, NULL::VARCHAR AS record,
   CAST(TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS DATE) AS day
 FROM read_json({literal(path)}, format = 'newline_delimited', columns = {JSON_COLUMNS},
@@ -142,7 +151,8 @@ SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTA
   j.requester.organization_id AS organization_id, j.patient_ref, j.patient_state,
   j.recipient.type AS recipient_type, j.recipient.id AS recipient_id,
   j.recipient.name AS recipient_name, j.input.recipient.address AS recipient_address,
-  j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass, j.basis,
+  j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass,
+  {BASIS_CODES} AS basis,
   j.reasons, j.obligations, j.policy_revision, j.latency_ms, line AS record,
   CAST(TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS DATE) AS day
 FROM (

@@ -36,7 +36,7 @@ VENV_BIN = Path(sys.executable).parent
 GUNICORN = VENV_BIN / "gunicorn"
 HIPAA_GATE = VENV_BIN / "hipaa-gate"
 
-# The fixed error codes of the contract, by HTTP status (decision-api.md §2).
+# The fixed error codes of the contract, by HTTP status (docs/api.md (errors)).
 FIXED_ERROR_CODES = {
     400: {"invalid_json", "invalid_request"},
     401: {"unauthorized"},
@@ -254,7 +254,7 @@ def check_record(rec: dict) -> None:
     missing = LOG_FIELDS - {"opa_decision_id"} - set(rec)
     assert not missing, f"log record lacks {sorted(missing)}: {sorted(rec)}"
     extra = set(rec) - LOG_FIELDS
-    assert not extra, f"log record has fields outside contract §5: {sorted(extra)}"
+    assert not extra, f"log record has fields outside the docs/api.md decision log: {sorted(extra)}"
     assert isinstance(rec["allow"], bool), rec
     assert re.fullmatch(r"[0-9a-f]{64}", str(rec["patient_ref"])), rec["patient_ref"]
     assert rec["input"]["patient"].get("id") in (None, rec["patient_ref"]), rec["input"]["patient"]

@@ -56,7 +56,10 @@ def test_concurrent_load_every_decision_logged_exactly_once(stack_factory, rel_b
         harness.check_record(rec)
         assert rec["request_id"] == body["request_id"]
         assert rec["allow"] is o.payload["allow"]
-        assert rec["basis"] == [b["code"] for b in o.payload["basis"]]
+        assert rec["basis"] == [
+            {"code": b["code"], "rule": b["rule"], "citation": b["citation"]}
+            for b in o.payload["basis"]
+        ]
         assert rec["reasons"] == [r["code"] for r in o.payload["reasons"]]
         assert rec["policy_revision"] == rel_bundle[1]
         expected_ref = hmac.new(key, body["patient"]["id"].encode(), hashlib.sha256).hexdigest()

@@ -31,6 +31,16 @@ baa_covers(purpose) if {
 }
 
 # METADATA
+# title: BAA in force covering one of the purposes
+# description: As baa_covers, for any purpose of `purposes`.
+baa_covers_any(purposes) if {
+	entry.baa.status == "executed"
+	request.in_force(entry.baa)
+	some purpose in entry.baa.purposes
+	purpose in purposes
+}
+
+# METADATA
 # title: P4 Business associate
 # description: |
 #   A business associate, HIE or community organization listed in the registry with an
@@ -62,6 +72,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.recipient.type in {"business_associate", "hie"}
 	not baa_covers(input.purpose)
 	not _hie_treatment
+	not _outside_counsel
 }
 
 # METADATA
@@ -73,7 +84,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 # custom:
 #   rule: P4
 #   code: NO_PERMISSION
-#   citation: 45 CFR 164.506(c), 164.508(a)(1); organizational policy (rules.md P4)
+#   citation: 45 CFR 164.506(c), 164.508(a)(1); organizational policy (docs/rules.md P4)
 #   message: >-
 #     A community organization without a business associate agreement may receive this only with
 #     the patient's authorization.
@@ -86,6 +97,13 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	not baa_covers(input.purpose)
 	not authorizations.authorized
 	not community_treatment_floor
+}
+
+# Outside counsel under a BAA covering operations: P20 decides legal_defense disclosures to it.
+_outside_counsel if {
+	input.purpose == "legal_defense"
+	input.recipient.type == "business_associate"
+	baa_covers("health_care_operations")
 }
 
 # The deployer chose the HIPAA floor for treatment disclosures to community organizations.

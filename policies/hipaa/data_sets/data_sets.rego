@@ -63,7 +63,9 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   rule: P21
 #   code: IDENTIFIERS_PRESENT
 #   citation: 45 CFR 164.514(b)(2)
-#   message: De-identified data may not include Safe Harbor identifiers.
+#   message: >-
+#     De-identified data may not include Safe Harbor identifiers; request only non-identifying
+#     elements, or the identified form under a permission.
 deny contains lib.deny(rego.metadata.chain(), {"elements": sort(safe_harbor_identifiers)}) if {
 	input.data.form == "deidentified"
 	count(safe_harbor_identifiers) > 0
@@ -93,7 +95,9 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P22
 #   code: IDENTIFIERS_PRESENT
 #   citation: 45 CFR 164.514(e)(2)
-#   message: A limited data set may not include direct identifiers.
+#   message: >-
+#     A limited data set may not include direct identifiers; request only the elements a limited
+#     data set may keep.
 deny contains lib.deny(rego.metadata.chain(), {"elements": sort(lds_direct_identifiers)}) if {
 	input.data.form == "limited_data_set"
 	count(lds_direct_identifiers) > 0

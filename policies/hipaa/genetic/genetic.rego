@@ -15,7 +15,9 @@ import data.hipaa.request
 #   rule: C7
 #   code: GENETIC_UNDERWRITING_PROHIBITED
 #   citation: 45 CFR 164.502(a)(5)(i); Genetic Information Nondiscrimination Act of 2008
-#   message: Genetic information may not be used or disclosed for underwriting.
+#   message: >-
+#     Genetic information may not be used or disclosed for underwriting; no authorization changes
+#     this (request without the genetic category).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	"genetic" in input.data.categories
 	request.context("underwriting")

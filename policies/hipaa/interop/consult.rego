@@ -4,7 +4,7 @@
 #   The document a CDS Hooks `patient-consent-consult` (docs/interop.md) asks for: the
 #   disclosure decision (data.hipaa.decision) and, in the same evaluation, the consent
 #   findings of the consents in the call and the consents the law would not honour
-#   (`defective`). Input: a decide input (decision-api.md §3) plus `consents` (the facts of
+#   (`defective`). Input: a decide input (docs/api.md, request) plus `consents` (the facts of
 #   hipaa.consents). When an authorization on file comes from a defective consent, the shim
 #   asks again without it, so a defective consent is reported and never relied on, and the
 #   logged input is exactly the one the final decision was taken on.

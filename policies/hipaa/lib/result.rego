@@ -3,7 +3,7 @@
 # description: |
 #   One place that turns a rule's METADATA into the items of a decision, so a
 #   code's rule id, citation and wording live only in that METADATA block.
-#   A rule's `custom` block carries `rule` (the rules.md id), `code`, `citation`
+#   A rule's `custom` block carries `rule` (the docs/rules.md id), `code`, `citation`
 #   and `message` (or `summary` for a basis).
 package hipaa.lib
 

@@ -10,6 +10,7 @@
 package hipaa.minimum_necessary
 
 import data.hipaa.lib
+import data.hipaa.part2
 import data.hipaa.request
 
 # Treatment (or an emergency) by a health care provider: the recipient types of P1 that are providers.
@@ -39,6 +40,19 @@ _exempt(_) if input.data.form == "deidentified"
 
 _exempt(basis_codes) if basis_codes == {"PATIENT_AUTHORIZATION"}
 
+# An order of the court in a proceeding, and compulsory process for law enforcement, are
+# "required by law" (164.103, 164.502(b)(2)(v)); other process and P26 are not.
+_exempt(_) if {
+	input.purpose == "judicial_proceeding"
+	request.court_ordered
+}
+
+_exempt(_) if {
+	input.purpose == "law_enforcement"
+	request.law_enforcement_reason in {null, "legal_process"}
+	request.compulsory_process
+}
+
 # The element view of the requester's roles for the purpose (role catalog; family and
 # disaster-relief purposes map to their own narrow views). Built only when nothing was named:
 # requested elements are checked one by one (`in_view`).
@@ -48,10 +62,35 @@ view contains element if {
 	not _excluded_by_form(element)
 }
 
-# The views of the requester's roles for the purpose (one object lookup per role).
+# The views of the requester's roles for the purpose (one object lookup per role), unless the
+# disclosure has a fixed view of its own.
 _view_names contains view_name if {
+	input.purpose != "law_enforcement"
 	some role in input.requester.roles
 	view_name := data.config.roles.roles[role].purposes[input.purpose]
+}
+
+_view_names contains view_name if {
+	input.purpose == "law_enforcement"
+	not _fixed_view
+	some role in input.requester.roles
+	view_name := data.config.roles.roles[role].purposes[input.purpose]
+}
+
+_view_names contains _fixed_view
+
+# P26: identification and location of a person takes the identification view only
+# (164.512(f)(2)(i)); Part 2 records reported as a crime on program premises take the
+# premises view (42 CFR 2.12(c)(5)).
+_fixed_view := "identification" if {
+	input.purpose == "law_enforcement" # indexed: OPA skips both definitions for other purposes
+	request.law_enforcement_reason == "identification_location"
+}
+
+_fixed_view := "part2_premises" if {
+	input.purpose == "law_enforcement"
+	request.law_enforcement_reason == "crime_on_premises"
+	part2.applies
 }
 
 # METADATA

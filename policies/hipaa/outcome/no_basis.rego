@@ -1,5 +1,6 @@
 # P0 and the invalid-authorization variant of P17: these need every permission at once, so they
-# live with the decision. They fire only when no P rule gives a basis.
+# live with the decision. They fire only when no P rule gives a basis. (final_denies also holds
+# rule A's RECIPIENT_NAME_REQUIRED, outcome.rego.)
 package hipaa.outcome
 
 import data.hipaa.authorizations
@@ -18,7 +19,7 @@ import data.hipaa.lib
 #   requirement:
 #     code: OBTAIN_PATIENT_AUTHORIZATION
 #     message: Obtain a valid authorization that names this recipient, purpose and information (45 CFR 164.508).
-no_basis_denies contains lib.deny(rego.metadata.chain(), {}) if {
+final_denies contains lib.deny(rego.metadata.chain(), {}) if {
 	count(permission_permits) == 0
 	authorizations.on_file
 }
@@ -34,7 +35,7 @@ no_basis_denies contains lib.deny(rego.metadata.chain(), {}) if {
 #   requirement:
 #     code: OBTAIN_PATIENT_AUTHORIZATION
 #     message: Obtain the patient's written authorization for this disclosure (45 CFR 164.508).
-no_basis_denies contains lib.deny(rego.metadata.chain(), {}) if {
+final_denies contains lib.deny(rego.metadata.chain(), {}) if {
 	count(permission_permits) == 0
 	count(permission_denies) == 0
 	not authorizations.on_file

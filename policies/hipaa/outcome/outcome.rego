@@ -1,7 +1,7 @@
 # METADATA
 # title: The disclosure decision, assembled
 # description: |
-#   Combines every rule family of rules.md into the decision object served as
+#   Combines every rule family of docs/rules.md into the decision object served as
 #   data.hipaa.decision (policies/hipaa/decision.rego). Deny overrides: allowed only when at
 #   least one basis applies and no reason does. Malformed input is denied with INVALID_INPUT
 #   alone. On a deny there are no obligations and nothing may be shared (permitted_elements
@@ -28,7 +28,7 @@ import data.hipaa.validation
 # METADATA
 # title: Decision
 # description: |
-#   The decision object of decision-api.md §4 (the shim adds decision_id, request_id, evaluated_at).
+#   The decision object of docs/api.md (decision response) (the shim adds decision_id, request_id, evaluated_at).
 #   One body per outcome, so that `allow` is decided once and what only an allowed disclosure
 #   carries (obligations, the elements it may share, accounting) is built only for one.
 decision := _invalid_decision if validation.invalid
@@ -89,7 +89,20 @@ permission_denies := (permissions.deny | business_associates.deny) | data_sets.d
 _gate_denies := (((psychotherapy_notes.deny | part2.deny) | restrictions.deny) | bulk.deny) | genetic.deny
 
 # An honoured break-glass sets aside S2 and C6 (hipaa.break_glass).
-_denies := (((permission_denies | safeguards.deny) | _gate_denies) | no_basis_denies) - break_glass.overridden
+_denies := (((permission_denies | safeguards.deny) | _gate_denies) | final_denies) - break_glass.overridden
+
+# Rule A: an accountable disclosure must name its recipient (164.528(b)(2)(ii)). Bodies of the
+# outcome's own deny set (no_basis.rego), so that no extra rule is evaluated per decision; the
+# name is compared first (`==` on input is indexed, and most requests give a name).
+final_denies contains accounting.recipient_name_required if {
+	input.recipient.name == null
+	_accountable
+}
+
+final_denies contains accounting.recipient_name_required if {
+	input.recipient.name == ""
+	_accountable
+}
 
 # Basis codes of the P rules and of everything (for minimum necessary and accounting).
 permission_codes contains p.basis.code if some p in permission_permits

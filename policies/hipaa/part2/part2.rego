@@ -8,6 +8,7 @@
 package hipaa.part2
 
 import data.hipaa.authorizations
+import data.hipaa.business_associates
 import data.hipaa.lib
 import data.hipaa.request
 
@@ -47,10 +48,9 @@ _against_patient if {
 	request.context("against_patient")
 }
 
-_order_and_subpoena if {
-	request.context("court_order")
-	request.context("subpoena")
-}
+# An order authorizing the disclosure, issued with the findings of 42 CFR 2.64(d) or 2.65(d). An
+# ordinary court order is not one, and a subpoena compels but never authorizes by itself (2.61).
+_authorizing_order if request.context("part2_court_order")
 
 _emergency if {
 	input.purpose == "medical_emergency"
@@ -66,10 +66,10 @@ consent_types := {"part2_tpo_consent", "part2_consent"} if input.purpose in requ
 
 consented if authorizations.covered(consent_types, "substance_use_disorder")
 
-# (a) proceedings: a court order with a subpoena is the alternative to the consent (2.61, 2.64-2.65).
+# (a) proceedings: an authorizing court order is the alternative to the consent (2.61, 2.64-2.65).
 _permitted_without_consent if {
 	_proceeding
-	_order_and_subpoena
+	_authorizing_order
 }
 
 # (b) a bona fide medical emergency (2.51).
@@ -89,6 +89,47 @@ _permitted_without_consent if {
 _permitted_without_consent if {
 	input.purpose == "individual_access"
 	input.recipient.type == "patient"
+}
+
+# Part 2's own exceptions (v1.2): the disclosure still needs its HIPAA basis.
+# (e) the initial report of suspected child abuse or neglect required under state law (2.12(c)(6));
+# there is no such exception for adult abuse.
+_permitted_without_consent if {
+	input.purpose == "abuse_report"
+	input.context.abuse_victim == "child"
+}
+
+# (f) to a medical examiner or coroner, to determine the cause of death (2.15(b)).
+_permitted_without_consent if input.purpose == "coroner_medical_examiner"
+
+# (g) to a qualified service organization (a business associate under a BAA in force covering the
+# purpose) (2.11, 2.12(c)(4)).
+_permitted_without_consent if {
+	input.recipient.type == "business_associate"
+	business_associates.baa_covers(input.purpose)
+}
+
+# (h) crimes on program premises or against program personnel (2.12(c)(5)); minimum necessary
+# limits the elements to the premises view.
+_permitted_without_consent if {
+	input.purpose == "law_enforcement"
+	input.context.law_enforcement_reason == "crime_on_premises"
+}
+
+# (i) research under an IRB or privacy board waiver (2.52).
+_permitted_without_consent if {
+	input.purpose == "research"
+	request.context_id("irb_waiver_id")
+}
+
+# (j) audit and evaluation (2.53).
+_permitted_without_consent if input.purpose == "health_oversight"
+
+# (k) records received under a TPO consent by a covered entity or business associate may be
+# redisclosed as HIPAA permits (2.33(b)); proceedings against the patient still need (a).
+_permitted_without_consent if {
+	input.data.part2_received_under_tpo_consent == true
+	not _against_patient
 }
 
 # METADATA
@@ -136,28 +177,32 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 # title: C2 Proceedings against the patient
 # description: |
 #   Use in civil, criminal, administrative or legislative proceedings against the patient needs
-#   the patient's proceedings consent, or a court order together with a subpoena.
+#   the patient's proceedings consent, or a court order authorizing it under 2.64 or 2.65.
 # custom:
 #   rule: C2
 #   code: PART2_PROCEEDINGS_RESTRICTED
 #   citation: 42 CFR 2.12(d), 2.31, 2.61-2.65
 #   message: >-
-#     Part 2 records may be used against the patient only with the patient's consent or a
-#     court order and a subpoena.
+#     Part 2 records may be used against the patient only with the patient's proceedings consent
+#     or a court order authorizing the disclosure with the findings of 42 CFR 2.64(d) or 2.65(d)
+#     (context.part2_court_order); an ordinary order or a subpoena is not enough.
 #   requirement:
 #     code: OBTAIN_COURT_ORDER
-#     message: Obtain a court order under 42 CFR 2.64 or 2.65 together with a subpoena.
+#     message: Obtain a court order authorizing the disclosure under 42 CFR 2.64 or 2.65.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	_against_patient
-	not _order_and_subpoena
+	not _authorizing_order
 	not consented
 }
 
 # METADATA
 # title: C2 Part 2 consent required
-# description: SUD records without a Part 2 consent covering the disclosure and without an exception.
+# description: |
+#   SUD records without a Part 2 consent covering the disclosure and without an exception. When a
+#   consent of a type that could carry it is on file but does not cover it (invalid, or out of
+#   scope: recipient, purpose, categories), the message says so and names the consents.
 # custom:
 #   rule: C2
 #   code: PART2_CONSENT_REQUIRED
@@ -168,13 +213,34 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #     message: >-
 #       Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers
 #       treatment, payment and operations).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
+deny contains lib.deny(rego.metadata.chain(), _consent_on_file_fields) if {
 	"substance_use_disorder" in input.data.categories # indexed: OPA skips this rule otherwise
 	applies
 	not _against_patient
 	not _permitted_without_consent
 	not consented
 }
+
+# A consent of a type that could carry the disclosure is on file but does not cover it: the
+# reason says why, instead of suggesting that only a HIPAA authorization was given (built only
+# for a deny).
+default _consent_on_file_fields := {}
+
+_consent_on_file_fields := {
+	"message": concat("", [
+		"The Part 2 consent on file does not cover this disclosure: it must be signed, unrevoked and ",
+		"unexpired, name this recipient (or its type) and purpose, and list substance_use_disorder ",
+		"among its categories.",
+	]),
+	"consent_ids": _on_file_ids,
+} if {
+	count(_on_file_ids) > 0
+}
+
+_on_file_ids := [object.get(auth, "id", null) |
+	some auth in object.get(input, "authorizations", [])
+	auth.type in consent_types
+]
 
 # METADATA
 # title: C2 Redisclosure notice

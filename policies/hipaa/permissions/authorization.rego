@@ -18,20 +18,39 @@ import data.hipaa.request
 permit contains lib.permit(rego.metadata.chain(), {}) if authorizations.authorized
 
 # METADATA
-# title: P18 Marketing and sale of PHI
+# title: P18 Marketing
 # description: |
-#   Marketing and sale of PHI need the patient's authorization, whatever other permission
-#   might apply (de-identified data is not PHI and is not affected).
+#   Marketing needs the patient's authorization, whatever other permission might apply
+#   (de-identified data is not PHI and is not affected).
 # custom:
 #   rule: P18
 #   code: NO_PERMISSION
-#   citation: 45 CFR 164.508(a)(3)-(4)
+#   citation: 45 CFR 164.508(a)(3)
 #   message: Marketing and sale of protected health information need the patient's authorization.
 #   requirement:
 #     code: OBTAIN_PATIENT_AUTHORIZATION
 #     message: Obtain the patient's written authorization for this marketing or sale (45 CFR 164.508(a)(3)-(4)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose in {"marketing", "sale_of_phi"}
+	input.purpose == "marketing" # indexed: one body per purpose, so OPA skips it otherwise
+	request.form != "deidentified"
+	not authorizations.authorized
+}
+
+# METADATA
+# title: P18 Sale of PHI
+# description: |
+#   A sale of PHI needs the patient's authorization, whatever other permission might apply
+#   (de-identified data is not PHI and is not affected).
+# custom:
+#   rule: P18
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.508(a)(4)
+#   message: Marketing and sale of protected health information need the patient's authorization.
+#   requirement:
+#     code: OBTAIN_PATIENT_AUTHORIZATION
+#     message: Obtain the patient's written authorization for this marketing or sale (45 CFR 164.508(a)(3)-(4)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "sale_of_phi"
 	request.form != "deidentified"
 	not authorizations.authorized
 }

@@ -1,4 +1,4 @@
-# P9-P16, P23 — disclosures for public interest and benefit activities without authorization
+# P9-P13, P15, P16, P23 — disclosures for public interest and benefit activities without authorization
 # (45 CFR 164.512) and to the Secretary (164.502(a)(2)(ii)). The accounting obligation for these
 # comes from rule A (hipaa.accounting).
 package hipaa.permissions
@@ -33,13 +33,41 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: P10 Required by law
-# description: A disclosure a law requires, to the recipient the law names.
+# description: |
+#   A disclosure a law requires, to the recipient the law names; to a court only with the process
+#   P13 needs (164.512(a)(2)).
 # custom:
 #   rule: P10
 #   code: REQUIRED_BY_LAW
 #   citation: 45 CFR 164.512(a)
 #   summary: Disclosure required by law, limited to its requirements.
-permit contains lib.permit(rego.metadata.chain(), {}) if input.purpose == "required_by_law"
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.purpose == "required_by_law"
+	not input.context.abuse_victim == "adult"
+	_required_by_law_recipient
+}
+
+# METADATA
+# title: P10 Required report about an adult victim
+# description: |
+#   A report the law requires about an adult victim of abuse, neglect or domestic violence: the
+#   victim must be informed, as under P25 (164.512(a)(2), (c)(2)).
+# custom:
+#   rule: P10
+#   code: REQUIRED_BY_LAW
+#   citation: 45 CFR 164.512(a), (c)(2)
+#   summary: Disclosure required by law, limited to its requirements.
+#   obligations:
+#     - code: INFORM_VICTIM
+#       message: >-
+#         Promptly inform the individual that a report has been made, unless informing them would
+#         place them at risk of serious harm or would inform a representative believed responsible
+#         for the abuse (45 CFR 164.512(c)(2)).
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.context.abuse_victim == "adult" # indexed: skipped for other reports
+	input.purpose == "required_by_law"
+	_required_by_law_recipient
+}
 
 # METADATA
 # title: P11 Public health
@@ -68,33 +96,40 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 }
 
 # METADATA
-# title: P13 Judicial proceeding
+# title: P13 Judicial proceeding under an order
 # description: |
-#   To a court (or a party's counsel, `other`) under a court order, or under a subpoena with
-#   satisfactory assurances of notice to the patient or a qualified protective order.
+#   To a court (or a party's counsel, `other`) under an order of the court: a court order,
+#   court-ordered warrant, or a subpoena signed by a judge. Only what the order expressly
+#   authorizes may be disclosed (164.512(e)(1)(i)).
 # custom:
 #   rule: P13
 #   code: JUDICIAL_PROCEEDING
-#   citation: 45 CFR 164.512(e)
-#   summary: Disclosure in a judicial or administrative proceeding under an order or a subpoena with assurances.
+#   citation: 45 CFR 164.512(e)(1)(i)
+#   summary: Disclosure in a judicial or administrative proceeding under an order of the court.
+#   obligations:
+#     - code: LIMIT_TO_ORDER_SCOPE
+#       message: Disclose only the information the order expressly authorizes (45 CFR 164.512(e)(1)(i)).
 permit contains lib.permit(rego.metadata.chain(), {}) if {
 	input.purpose == "judicial_proceeding"
 	_court_recipient
-	_judicial_authority
+	request.court_ordered
 }
 
 # METADATA
-# title: P14 Law enforcement
-# description: To law enforcement under a court order or a subpoena (court-ordered or judicial process).
+# title: P13 Judicial proceeding under other lawful process
+# description: |
+#   To a court or a party's counsel under a subpoena, discovery request or other lawful process
+#   not accompanied by an order, with satisfactory assurances of notice to the patient or of a
+#   qualified protective order.
 # custom:
-#   rule: P14
-#   code: LAW_ENFORCEMENT
-#   citation: 45 CFR 164.512(f)(1)(ii)
-#   summary: Disclosure to law enforcement as required by a court order or subpoena.
+#   rule: P13
+#   code: JUDICIAL_PROCEEDING
+#   citation: 45 CFR 164.512(e)(1)(ii)
+#   summary: Disclosure in a judicial or administrative proceeding under lawful process with satisfactory assurances.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	input.purpose == "law_enforcement"
-	input.recipient.type == "law_enforcement"
-	_legal_process
+	input.purpose == "judicial_proceeding"
+	_court_recipient
+	_assured_process
 }
 
 # METADATA
@@ -138,13 +173,34 @@ permit contains lib.permit(rego.metadata.chain(), {"irb_waiver_id": input.contex
 }
 
 # METADATA
+# title: P10 To a court without process
+# description: A disclosure "required by law" to a court still needs the process of 164.512(e) (164.512(a)(2)).
+# custom:
+#   rule: P10
+#   code: NO_PERMISSION
+#   citation: 45 CFR 164.512(a)(2), 164.512(e)(1)
+#   message: >-
+#     A disclosure required by law to a court needs the process of a judicial proceeding: a court
+#     order, or other lawful process with satisfactory assurances.
+#   requirement:
+#     code: OBTAIN_COURT_ORDER
+#     message: Obtain a court order (or lawful process with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "required_by_law"
+	input.recipient.type == "court"
+	not _judicial_authority
+}
+
+# METADATA
 # title: P9 No serious and imminent threat
 # description: A serious-threat disclosure without the serious and imminent threat flag.
 # custom:
 #   rule: P9
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(j)(1)(i)
-#   message: A serious-threat disclosure needs a serious and imminent threat to health or safety.
+#   message: >-
+#     A serious-threat disclosure needs a good-faith belief in a serious and imminent threat to
+#     health or safety (context.serious_imminent_threat).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "serious_threat"
 	not request.context("serious_imminent_threat")
@@ -157,42 +213,30 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P13
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(e)(1)
-#   message: A disclosure in a proceeding needs a court order, or a subpoena with satisfactory assurances.
+#   message: >-
+#     A disclosure in a proceeding needs a court order (context.legal_process), or other lawful
+#     process with satisfactory assurances (context.satisfactory_assurances).
 #   requirement:
 #     code: OBTAIN_COURT_ORDER
-#     message: Obtain a court order (or a subpoena with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
+#     message: Obtain a court order (or lawful process with satisfactory assurances under 45 CFR 164.512(e)(1)(ii)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.purpose == "judicial_proceeding"
 	_court_recipient
 	not _judicial_authority
 }
 
-# METADATA
-# title: P14 No legal process
-# description: A law-enforcement disclosure with neither a court order nor a subpoena.
-# custom:
-#   rule: P14
-#   code: NO_PERMISSION
-#   citation: 45 CFR 164.512(f)(1)
-#   message: A disclosure to law enforcement needs a court order or a subpoena.
-#   requirement:
-#     code: OBTAIN_COURT_ORDER
-#     message: Obtain a court order, court-ordered warrant or subpoena (45 CFR 164.512(f)(1)(ii)).
-deny contains lib.deny(rego.metadata.chain(), {}) if {
-	input.purpose == "law_enforcement"
-	input.recipient.type == "law_enforcement"
-	not _legal_process
-}
+_required_by_law_recipient if input.recipient.type != "court"
+
+_required_by_law_recipient if _judicial_authority
 
 _court_recipient if input.recipient.type in {"court", "other"}
 
-_judicial_authority if request.context("court_order")
+# An order of the court, or other lawful process with satisfactory assurances (164.512(e)(1)).
+_judicial_authority if request.court_ordered
 
-_judicial_authority if {
-	request.context("subpoena")
+_judicial_authority if _assured_process
+
+_assured_process if {
+	request.other_process
 	request.context("satisfactory_assurances")
 }
-
-_legal_process if request.context("court_order")
-
-_legal_process if request.context("subpoena")

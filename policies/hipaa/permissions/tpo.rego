@@ -1,7 +1,7 @@
 # METADATA
 # title: P — permissions
 # description: |
-#   The permissions of rules.md, one file per family: each `permit` item is a basis (with the
+#   The permissions of docs/rules.md, one file per family: each `permit` item is a basis (with the
 #   obligations that come with it), each `deny` item a reason (with what would fix it).
 #   This file: treatment, payment and health care operations without authorization
 #   (45 CFR 164.506(c)), including training and legal services, which are operations (164.501).
@@ -12,14 +12,27 @@ import data.hipaa.lib
 
 # METADATA
 # title: P1 Treatment by a provider or EMS
-# description: Treatment or a medical emergency, to a provider or first responder treating the patient.
+# description: Treatment, to a provider or first responder treating the patient.
 # custom:
 #   rule: P1
 #   code: TREATMENT
 #   citation: 45 CFR 164.506(c)(1)-(2)
 #   summary: Disclosure to a health care provider (or EMS) for its treatment of the patient.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
-	input.purpose in {"treatment", "medical_emergency"}
+	input.purpose == "treatment" # indexed: one body per purpose, so OPA skips it otherwise
+	input.recipient.type in {"provider", "first_responder"}
+}
+
+# METADATA
+# title: P1 Medical emergency treatment by a provider or EMS
+# description: A medical emergency, to a provider or first responder treating the patient.
+# custom:
+#   rule: P1
+#   code: TREATMENT
+#   citation: 45 CFR 164.506(c)(1)-(2)
+#   summary: Disclosure to a health care provider (or EMS) for its treatment of the patient.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.purpose == "medical_emergency"
 	input.recipient.type in {"provider", "first_responder"}
 }
 
@@ -115,13 +128,52 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 
 # METADATA
 # title: P20 Legal defense
-# description: Arranging for legal services when the entity is a party to a legal proceeding.
+# description: |
+#   Arranging for legal services when the entity is a party to a legal proceeding: to in-house
+#   counsel (the workforce), to the court of the proceeding, or to outside counsel, a business
+#   associate (160.103) with a BAA in force covering legal services or operations.
 # custom:
 #   rule: P20
 #   code: HEALTH_CARE_OPERATIONS
 #   citation: 45 CFR 164.501 (health care operations), 164.506(c)(1)
 #   summary: Arranging for legal services for the entity (health care operations).
-permit contains lib.permit(rego.metadata.chain(), {}) if input.purpose == "legal_defense"
+#   obligations:
+#     - code: DOCUMENT_RATIONALE
+#       message: Record the proceeding and why this information is needed for the entity's legal services.
+permit contains lib.permit(rego.metadata.chain(), {}) if {
+	input.purpose == "legal_defense"
+	legal_defense_recipient
+}
+
+# METADATA
+# title: P20 Outside counsel without a BAA
+# description: |
+#   Legal-services disclosures go to in-house counsel, the court, or outside counsel under a BAA:
+#   outside counsel receiving PHI is a business associate (45 CFR 160.103).
+# custom:
+#   rule: P20
+#   code: BAA_REQUIRED
+#   citation: 45 CFR 160.103 (business associate), 164.502(e), 164.506(c)(1)
+#   message: >-
+#     Outside counsel receiving PHI is a business associate: this recipient has no business
+#     associate agreement in force covering legal services (or operations).
+#   requirement:
+#     code: EXECUTE_BAA
+#     message: >-
+#       Execute a business associate agreement with outside counsel covering legal_defense or
+#       health_care_operations.
+deny contains lib.deny(rego.metadata.chain(), {}) if {
+	input.purpose == "legal_defense"
+	not legal_defense_recipient
+}
+
+# In-house counsel, the court of the proceeding, or outside counsel under a BAA.
+legal_defense_recipient if input.recipient.type in {"workforce", "court"}
+
+legal_defense_recipient if {
+	input.recipient.type == "business_associate"
+	business_associates.baa_covers_any({"legal_defense", "health_care_operations"})
+}
 
 _payment_recipient if input.recipient.type in {"health_plan", "provider"}
 

@@ -34,6 +34,19 @@ exception if {
 
 exception if input.purpose in {"hhs_compliance", "required_by_law", "coroner_medical_examiner"}
 
+# Compulsory legal process is "required by law" (164.103): a court order, court-ordered warrant,
+# or a judicial or grand jury subpoena. An attorney's subpoena, a discovery request or an
+# administrative request does not compel by itself and is not an exception.
+exception if {
+	input.purpose == "judicial_proceeding"
+	request.compulsory_process
+}
+
+exception if {
+	input.purpose == "law_enforcement"
+	request.compulsory_process
+}
+
 # Health oversight only "with respect to the oversight of the originator of the psychotherapy
 # notes" (164.508(a)(2)(ii)): the request must say so.
 exception if {
@@ -54,7 +67,7 @@ authorized if authorizations.covered({"psychotherapy_notes_authorization"}, "psy
 # custom:
 #   rule: C1
 #   code: PSYCHOTHERAPY_NOTES_EXCEPTION
-#   citation: 45 CFR 164.508(a)(2)(i)-(ii)
+#   citation: 45 CFR 164.508(a)(2)(i)-(ii), 164.103 (required by law)
 #   summary: Psychotherapy notes used or disclosed under an exception to the authorization requirement.
 permit contains lib.permit(rego.metadata.chain(), {}) if {
 	"psychotherapy_notes" in input.data.categories # indexed: OPA skips this rule otherwise

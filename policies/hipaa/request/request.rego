@@ -2,7 +2,7 @@
 # title: The request, normalized
 # description: |
 #   The facts of the OPA input every rule family reads, with the contract's defaults applied
-#   (decision-api.md §3), so that a missing optional field behaves like its default and a
+#   (docs/api.md (request)), so that a missing optional field behaves like its default and a
 #   wrong type never matches a permission. hipaa.validation rejects malformed input first.
 #   Rules compare input.purpose and input.recipient.type directly (OPA indexes `==` on input
 #   refs, so rule families that cannot match are skipped).
@@ -73,3 +73,45 @@ _not_ended(entry) if {
 _date(text) if is_number(time.parse_ns("2006-01-02", text))
 
 tpo := {"treatment", "payment", "health_care_operations"}
+
+# The legal process behind a proceeding or law-enforcement disclosure (docs/api.md
+# `context.legal_process`), as boolean facts with one indexed comparison per body. The v1 flags
+# map onto them: `court_order` true is a court order; `subpoena` true is a subpoena of unknown
+# issuer, enough for P13 with assurances and not for P14 (validation refuses a v1 flag set to true
+# beside `legal_process`).
+
+# An order of the court: a court order, a court-ordered warrant, or a subpoena or summons signed
+# by a judicial officer (45 CFR 164.512(e)(1)(i), (f)(1)(ii)(A)).
+court_ordered if input.context.legal_process == "court_order"
+
+court_ordered if input.context.legal_process == "court_ordered_warrant"
+
+court_ordered if input.context.legal_process == "judicial_subpoena"
+
+court_ordered if input.context.court_order == true
+
+# Process that compels the disclosure: "required by law" (45 CFR 164.103), so minimum necessary
+# does not apply (164.502(b)(2)(v)) and psychotherapy notes may follow it (164.508(a)(2)(ii)).
+compulsory_process if court_ordered
+
+compulsory_process if input.context.legal_process == "grand_jury_subpoena"
+
+# Lawful process that is not an order of the court (P13 needs satisfactory assurances with it).
+other_process if input.context.legal_process == "grand_jury_subpoena"
+
+other_process if input.context.legal_process == "attorney_subpoena"
+
+other_process if input.context.legal_process == "discovery_request"
+
+other_process if input.context.legal_process == "administrative_request"
+
+other_process if input.context.subpoena == true
+
+# Law-enforcement situations other than legal process (45 CFR 164.512(f)(2)-(6), rule P26).
+law_enforcement_reason := object.get(input, ["context", "law_enforcement_reason"], null)
+
+# The patient's known objection: `objects` true, or `agrees` false (a refusal is an objection,
+# 45 CFR 164.510(b)(2)(ii)).
+objection if input.patient.objects == true
+
+objection if input.patient.agrees == false

@@ -4,19 +4,25 @@
 #   A restriction matches when its recipient types, purposes and categories include the
 #   disclosure's ("*" matches any category). A restriction for services paid in full out of pocket
 #   binds for disclosures to a health plan except where required by law (164.522(a)(1)(vi)), and
-#   so does a restriction whose reason is null or missing (rules.md C5: the reason only adds
-#   exceptions). An agreed restriction yields to emergency treatment (164.522(a)(1)(iii)) and does
-#   not prevent disclosures to the Secretary or under 164.512 (164.522(a)(1)(v)).
+#   so does a restriction whose reason is null or missing (docs/rules.md C5: the reason only adds
+#   exceptions). An agreed restriction yields to emergency treatment (164.522(a)(1)(iii)). No
+#   restriction binds access by the individual, disclosures to the Secretary or under 164.512
+#   (164.522(a)(1)(v)): only the purposes of `bindable_purposes` are restricted.
 package hipaa.restrictions
 
 import data.hipaa.lib
 import data.hipaa.request
 
-# Purposes an agreed restriction does not reach: emergency treatment, HHS, and 164.512 purposes.
-agreed_exempt_purposes := {
-	"medical_emergency", "hhs_compliance", "required_by_law", "public_health", "health_oversight",
-	"judicial_proceeding", "law_enforcement", "coroner_medical_examiner", "research", "serious_threat",
+# The purposes a restriction can bind: treatment, payment and operations (with the operations
+# purposes legal_defense and training, and emergency treatment) and the disclosures of 164.510(b)
+# (164.522(a)(1)(i)). Never individual access, HHS compliance or 164.512 purposes (164.522(a)(1)(v)).
+bindable_purposes := {
+	"treatment", "payment", "health_care_operations", "legal_defense", "training", "medical_emergency",
+	"family_involvement", "family_notification", "disaster_relief",
 }
+
+# Purposes an agreed restriction does not reach beyond those: emergency treatment (164.522(a)(1)(iii)).
+agreed_exempt_purposes := {"medical_emergency"}
 
 # Restrictions that match this disclosure.
 matching contains restriction if {
@@ -34,13 +40,10 @@ _category_matches(restriction) if {
 	category in restriction.categories
 }
 
-# rules.md C5: a matching restriction binds unless the purpose is required_by_law; the reason
-# only adds exceptions. A paid_in_full restriction, and one whose reason is null or missing,
-# binds for every other purpose (164.522(a)(1)(vi)); an agreed one yields as above.
-_binds(restriction) if {
-	not _agreed(restriction)
-	input.purpose != "required_by_law"
-}
+# docs/rules.md C5: the reason only adds exceptions. A paid_in_full restriction, and one whose
+# reason is null or missing, binds for every bindable purpose (164.522(a)(1)(vi)); an agreed one
+# yields as above.
+_binds(restriction) if not _agreed(restriction)
 
 _binds(restriction) if {
 	_agreed(restriction)
@@ -57,7 +60,10 @@ _agreed(restriction) if restriction.reason == "agreed"
 #   code: PATIENT_RESTRICTION
 #   citation: 45 CFR 164.522(a)(1)(iii), (a)(1)(v), (a)(1)(vi)
 #   message: A restriction the patient requested applies to this recipient, purpose and information.
-deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort(_reasons)}) if count(matching) > 0
+deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort(_reasons)}) if {
+	count(matching) > 0
+	input.purpose in bindable_purposes
+}
 
 # The reasons of the matching restrictions; null for a restriction without one.
 _reasons contains object.get(r, "reason", null) if some r in matching

@@ -29,7 +29,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if not input.requester.mfa == 
 #   code: ROLE_NOT_PERMITTED
 #   citation: 45 CFR 164.308(a)(4), 164.514(d)(2)
 #   message: None of the requester's roles may disclose for this purpose.
-deny contains lib.deny(rego.metadata.chain(), {}) if not role_permitted
+deny contains lib.deny(rego.metadata.chain(), _role_fields) if not role_permitted
 
 # METADATA
 # title: S3 Revoked access
@@ -38,7 +38,8 @@ deny contains lib.deny(rego.metadata.chain(), {}) if not role_permitted
 #   rule: S3
 #   code: ACCESS_REVOKED
 #   citation: 45 CFR 164.308(a)(3)(ii)(C), 164.308(a)(4)(ii)(C)
-#   message: The requester's access has been revoked.
+#   message: >-
+#     The requester's access has been revoked; only its restoration (removal from the revoked-access list) changes this.
 deny contains lib.deny(rego.metadata.chain(), {}) if lib.id_key(input.requester.user_id) in revoked_users
 
 # METADATA
@@ -56,6 +57,22 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 	input.recipient.type != "workforce"
 	not input.recipient.identity_verified == true
 }
+
+# S2 names the roles that may act (v1.2: every deny says what would change it).
+_role_fields := {
+	"message": sprintf("None of the requester's roles may disclose for this purpose; roles that may: %s.", [_roles_text]),
+	"permitted_roles": permitted_roles,
+}
+
+# The roles of the role catalog that may act for the purpose (named by ROLE_NOT_PERMITTED).
+permitted_roles := sort([role |
+	some role, entry in data.config.roles.roles
+	entry.purposes[input.purpose]
+])
+
+default _roles_text := "none in the role catalog"
+
+_roles_text := concat(", ", permitted_roles) if count(permitted_roles) > 0
 
 # Some role of the requester may act for the purpose (an object lookup per role).
 role_permitted if {

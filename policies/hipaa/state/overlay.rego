@@ -1,7 +1,7 @@
 # METADATA
 # title: State law overlay (C4)
 # description: |
-#   Rule C4 of rules.md and docs/state-laws.md: HIPAA is a floor and a more stringent
+#   Rule C4 of docs/rules.md and docs/state-laws.md: HIPAA is a floor and a more stringent
 #   state law still binds (45 CFR 160.203(b)). The rules are data
 #   (`data.config.state_laws`, keyed by state and category); this module only applies them.
 #   For every state in `jurisdictions` (patient state plus requester state) and every

@@ -1,11 +1,10 @@
 # METADATA
 # title: Input validation
 # description: |
-#   Missing or malformed input never allows (rules.md, first paragraph): any problem found here
-#   makes the decision a deny with INVALID_INPUT and nothing else. The shim's JSON Schema
-#   normally rejects such a request first; this keeps the policy safe on `{}` or wrong types.
-#   Every optional field the policy reads is checked when present, by the type, enumeration or
-#   pattern of decision-api.md §3 and service/schemas/request.schema.json (states: USPS codes).
+#   Missing or malformed input never allows (docs/rules.md): any problem found here makes the
+#   decision a deny with INVALID_INPUT alone. The shim's JSON Schema normally rejects such a request
+#   first; this keeps the policy safe on `{}` or wrong types. Every optional field the policy reads
+#   is checked when present, by the type, enumeration or pattern of docs/api.md and its schema.
 package hipaa.validation
 
 import data.hipaa.lib
@@ -13,16 +12,18 @@ import data.hipaa.lib
 purposes := {
 	"treatment", "payment", "health_care_operations", "individual_access", "family_involvement",
 	"disaster_relief", "serious_threat", "medical_emergency", "required_by_law", "public_health",
-	"health_oversight", "judicial_proceeding", "law_enforcement", "coroner_medical_examiner",
-	"hhs_compliance", "research", "training", "legal_defense", "marketing", "sale_of_phi",
+	"health_oversight", "judicial_proceeding", "law_enforcement", "coroner_medical_examiner", "hhs_compliance",
+	"research", "training", "legal_defense", "marketing", "sale_of_phi", "family_notification", "abuse_report",
+	"workers_compensation", "organ_donation", "funeral_arrangements", "specialized_government_function",
 }
 
 recipient_types := {
-	"provider", "health_plan", "business_associate", "community_organization", "hie", "family",
-	"friend", "caregiver", "patient", "personal_representative", "first_responder",
-	"law_enforcement", "at_risk_person", "disaster_relief_organization", "public_health_authority",
-	"health_oversight_agency", "court", "coroner_medical_examiner", "hhs", "researcher",
-	"workforce", "other",
+	"provider", "health_plan", "business_associate", "community_organization", "hie", "family", "friend",
+	"caregiver", "patient", "personal_representative", "first_responder", "law_enforcement", "at_risk_person",
+	"disaster_relief_organization", "public_health_authority", "health_oversight_agency", "court",
+	"coroner_medical_examiner", "hhs", "researcher", "workforce", "other", "government_agency", "employer",
+	"workers_compensation_insurer", "organ_procurement_organization", "funeral_director",
+	"correctional_institution", "fda_regulated_entity",
 }
 
 categories := {
@@ -118,7 +119,7 @@ _scope_categories := categories | {"*"}
 # custom:
 #   rule: INPUT
 #   code: INVALID_INPUT
-#   citation: hipaa-gate decision API §3 (request); rules.md (malformed input never allows)
+#   citation: docs/api.md (request); docs/rules.md (malformed input never allows)
 #   message: The request is incomplete or malformed; it is denied.
 reasons contains lib.result(rego.metadata.chain(), {"details": _details}) if invalid
 
@@ -167,19 +168,29 @@ _well_formed if {
 # each is a boolean (one expression for 18 fields). A null age (the shim's default) passes too; a
 # missing field takes the slow path.
 _well_formed_facts if {
+	input.context.legal_process == null # v1.2 common case: none given (validation_context.rego)
+	input.context.law_enforcement_reason == null
+	input.context.abuse_victim == null
+	input.context.government_function == null
+	input.purpose != "abuse_report"
+	input.purpose != "specialized_government_function"
 	input.patient.state in states_or_null
 	input.requester.state in states_or_null
 	input.recipient.state in states_or_null
 	_age_or_null(input.patient.age)
 	{
 		true, false, input.patient.present, input.patient.incapacitated, input.patient.deceased,
-		input.patient.minor_consented_care, input.recipient.identity_verified,
-		input.recipient.involved_in_care, input.data.part2_program,
-		input.context.professional_judgment, input.context.serious_imminent_threat,
+		input.patient.minor_consented_care, input.recipient.identity_verified, input.recipient.involved_in_care,
+		input.data.part2_program, input.context.professional_judgment, input.context.serious_imminent_threat,
 		input.context.originator, input.context.oversight_of_originator, input.context.supervised_training,
-		input.context.legal_action_by_patient, input.context.against_patient,
-		input.context.court_order, input.context.subpoena, input.context.satisfactory_assurances,
-		input.context.underwriting,
+		input.context.legal_action_by_patient, input.context.against_patient, input.context.court_order,
+		input.context.subpoena, input.context.satisfactory_assurances, input.context.underwriting,
+		input.patient.inmate, input.data.part2_received_under_tpo_consent,
+		input.context.administrative_request_conditions_met, input.context.victim_agrees,
+		input.context.law_enforcement_representations, input.context.suspected_criminal_conduct,
+		input.context.emergency_response_interference, input.context.patient_directed,
+		input.context.representative_abuse_suspected, input.context.authorized_by_law,
+		input.context.report_required_by_law, input.context.part2_court_order,
 	} == {true, false}
 	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
 	_optional_identifier(input.recipient.id)

@@ -59,3 +59,55 @@ test_deny_a_denied_disclosure_is_not_accountable if {
 	d.accountable == false
 	d.obligations == []
 }
+
+# v1.2 rule A: the new 164.512 pathways are accountable (P30 national security and correctional
+# institutions are not, 164.528(a)(1)(vi)-(vii)), and an accounting entry names the recipient.
+test_allow_a_new_pathways_are_accountable if {
+	every patch in [
+		{"purpose": "workers_compensation", "recipient": {"type": "employer"}, "context": {"authorized_by_law": true}},
+		{"purpose": "organ_donation", "recipient": {"type": "organ_procurement_organization"}},
+		{"purpose": "funeral_arrangements", "recipient": {"type": "funeral_director"}, "patient": {"deceased": true}},
+		{"purpose": "abuse_report", "recipient": {"type": "government_agency"}, "context": {"abuse_victim": "child"}},
+		{
+			"purpose": "specialized_government_function", "recipient": {"type": "government_agency"},
+			"context": {"government_function": "military", "authorized_by_law": true},
+		},
+	] {
+		d := data.hipaa.decision with input as _req(object.union({"requester": {"roles": ["privacy_officer"]}}, patch))
+		d.allow == true
+		d.accountable == true
+		"ACCOUNT_FOR_DISCLOSURE" in fx.codes(d)
+	}
+}
+
+test_allow_a_national_security_is_not_accountable if {
+	d := data.hipaa.decision with input as _req({
+		"requester": {"roles": ["privacy_officer"]}, "purpose": "specialized_government_function",
+		"recipient": {"type": "government_agency"}, "context": {"government_function": "national_security"},
+	})
+	d.allow == true
+	d.accountable == false
+}
+
+test_deny_a_accountable_without_recipient_name if {
+	every name in [null, ""] {
+		d := data.hipaa.decision with input as _req({
+			"requester": {"roles": ["nurse"]}, "purpose": "public_health",
+			"recipient": {"type": "public_health_authority", "name": name},
+		})
+		d.allow == false
+		d.reasons == [{
+			"code": "RECIPIENT_NAME_REQUIRED", "rule": "A", "citation": "45 CFR 164.528(b)(2)(ii)",
+			"message": "This disclosure must be accounted for, and the accounting must name the recipient (recipient.name).",
+		}]
+		d.requirements == [{
+			"code": "PROVIDE_RECIPIENT_NAME", "rule": "A",
+			"message": "Give the recipient's name (recipient.name) so that the accounting of disclosures can name it.",
+		}]
+	}
+}
+
+test_allow_a_not_accountable_needs_no_recipient_name if {
+	d := data.hipaa.decision with input as _req({"recipient": {"name": null}})
+	d.allow == true
+}

@@ -124,10 +124,18 @@ test_deny_c2_proceedings_subpoena_only if {
 	fx.codes(d) == {"PART2_PROCEEDINGS_RESTRICTED", "OBTAIN_COURT_ORDER", "JUDICIAL_PROCEEDING"}
 }
 
-test_allow_c2_proceedings_order_and_subpoena if {
+# An ordinary court order with a subpoena is not an order authorizing the disclosure (2.61, 2.64).
+test_deny_c2_proceedings_ordinary_order_and_subpoena if {
 	d := data.hipaa.decision with input as _sud(_proceeding({"subpoena": true, "court_order": true}))
+	d.allow == false
+	"PART2_PROCEEDINGS_RESTRICTED" in fx.codes(d)
+}
+
+test_allow_c2_proceedings_authorizing_order if {
+	d := data.hipaa.decision with input as _sud(_proceeding({"court_order": true, "part2_court_order": true}))
 	d.allow == true
 	not "PART2_CONSENT" in fx.codes(d)
+	not "PART2_PROCEEDINGS_RESTRICTED" in fx.codes(d)
 }
 
 test_allow_c2_proceedings_consent if {
@@ -195,7 +203,7 @@ test_allow_c3_exceptions if {
 	every case in [
 		{"recipient": {"type": "workforce"}, "context": {"originator": true}},
 		{"purpose": "training", "recipient": {"type": "workforce"}, "context": {"supervised_training": true}},
-		{"purpose": "legal_defense", "recipient": {"type": "other"}, "context": {"legal_action_by_patient": true}},
+		{"purpose": "legal_defense", "recipient": {"type": "court"}, "context": {"legal_action_by_patient": true}},
 		{"requester": _po, "purpose": "required_by_law", "recipient": {"type": "other"}},
 		{
 			"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"},
@@ -275,14 +283,15 @@ test_deny_c2_combined_proceedings_consent if {
 		"citation": "42 CFR 2.12(d), 2.31, 2.61-2.65",
 		"code": "PART2_PROCEEDINGS_RESTRICTED",
 		"message": concat(" ", [
-			"Part 2 records may be used against the patient only with the patient's consent or a",
-			"court order and a subpoena.",
+			"Part 2 records may be used against the patient only with the patient's proceedings consent",
+			"or a court order authorizing the disclosure with the findings of 42 CFR 2.64(d) or 2.65(d)",
+			"(context.part2_court_order); an ordinary order or a subpoena is not enough.",
 		]),
 		"rule": "C2",
 	}]
 	d.requirements == [{
 		"code": "OBTAIN_COURT_ORDER",
-		"message": "Obtain a court order under 42 CFR 2.64 or 2.65 together with a subpoena.",
+		"message": "Obtain a court order authorizing the disclosure under 42 CFR 2.64 or 2.65.",
 		"rule": "C2",
 	}]
 }
@@ -344,4 +353,131 @@ test_deny_c2_personal_representative_access_needs_consent if {
 		"recipient": {"type": "personal_representative"},
 	})
 	"PART2_CONSENT_REQUIRED" in fx.codes(d)
+}
+
+# v1.2: Part 2's own exceptions need no consent but still a HIPAA basis.
+test_allow_c2_exceptions_without_consent if {
+	every patch in [
+		{
+			"requester": {"roles": ["physician"]},
+			"purpose": "abuse_report",
+			"recipient": {"type": "government_agency"},
+			"context": {"abuse_victim": "child"},
+		},
+		{"requester": _po, "purpose": "coroner_medical_examiner", "recipient": {"type": "coroner_medical_examiner"}},
+		{
+			"requester": _po,
+			"purpose": "payment",
+			"recipient": {"type": "business_associate", "id": "ba-care-analytics"},
+		},
+		{
+			"requester": _po,
+			"purpose": "law_enforcement",
+			"recipient": {"type": "law_enforcement"},
+			"context": {"law_enforcement_reason": "crime_on_premises", "suspected_criminal_conduct": true},
+		},
+		{
+			"requester": _po,
+			"purpose": "research",
+			"recipient": {"type": "researcher"},
+			"context": {"irb_waiver_id": "irb-1"},
+		},
+		{"requester": _po, "purpose": "health_oversight", "recipient": {"type": "health_oversight_agency"}},
+		{
+			"requester": _po,
+			"purpose": "payment",
+			"recipient": {"type": "health_plan"},
+			"data": {"part2_received_under_tpo_consent": true},
+		},
+	] {
+		d := data.hipaa.decision with input as _sud(patch)
+		d.allow == true
+		not "PART2_CONSENT_REQUIRED" in fx.codes(d)
+		not "PART2_REDISCLOSURE_NOTICE" in fx.codes(d)
+	}
+}
+
+test_deny_c2_exception_needs_its_conditions if {
+	every patch in [
+		{
+			"requester": {"roles": ["physician"]},
+			"purpose": "abuse_report",
+			"recipient": {"type": "government_agency"},
+			"context": {"abuse_victim": "adult", "report_required_by_law": true},
+		},
+		{
+			"requester": _po,
+			"purpose": "payment",
+			"recipient": {"type": "business_associate", "id": "ba-pending-vendor"},
+		},
+		{
+			"requester": _po,
+			"purpose": "research",
+			"recipient": {"type": "researcher"},
+			"context": {"irb_waiver_id": ""},
+		},
+		{
+			"requester": _po,
+			"purpose": "law_enforcement",
+			"recipient": {"type": "law_enforcement"},
+			"context": {"law_enforcement_reason": "crime_victim", "victim_agrees": true},
+		},
+	] {
+		d := data.hipaa.decision with input as _sud(patch)
+		d.allow == false
+		"PART2_CONSENT_REQUIRED" in fx.codes(d)
+	}
+}
+
+test_allow_c2_crime_on_premises_premises_view if {
+	d := data.hipaa.decision with input as _sud({
+		"requester": _po, "purpose": "law_enforcement", "recipient": {"type": "law_enforcement"},
+		"context": {"law_enforcement_reason": "crime_on_premises", "suspected_criminal_conduct": true},
+		"data": {"elements": ["name", "location", "diagnoses"]},
+	})
+	d.minimum_necessary == {
+		"applies": true,
+		"permitted_elements": ["location", "name"],
+		"withheld_elements": ["diagnoses"],
+	}
+}
+
+test_deny_c2_received_under_tpo_consent_still_restricted_against_patient if {
+	d := data.hipaa.decision with input as _sud(object.union(
+		_proceeding({"court_order": true}),
+		{"data": {"part2_received_under_tpo_consent": true}},
+	))
+	d.allow == false
+	"PART2_PROCEEDINGS_RESTRICTED" in fx.codes(d)
+}
+
+test_allow_c2_authorizing_order_not_against_patient if {
+	d := data.hipaa.decision with input as _sud(_proceeding({
+		"against_patient": false, "court_order": true,
+		"part2_court_order": true,
+	}))
+	d.allow == true
+}
+
+# A consent of the right type on file that does not cover the disclosure: the deny says why.
+test_deny_c2_consent_on_file_without_categories if {
+	d := data.hipaa.decision with input as _sud({"authorizations": [object.union(_tpo_consent, {"categories": []})]})
+	d.allow == false
+	d.reasons == [{
+		"code": "PART2_CONSENT_REQUIRED", "rule": "C2", "citation": "42 CFR 2.31, 2.33",
+		"message": concat("", [
+			"The Part 2 consent on file does not cover this disclosure: it must be signed, unrevoked and ",
+			"unexpired, name this recipient (or its type) and purpose, and list substance_use_disorder ",
+			"among its categories.",
+		]),
+		"consent_ids": ["consent-tpo-1"],
+	}]
+}
+
+test_deny_c2_no_consent_on_file if {
+	d := data.hipaa.decision with input as _sud({})
+	[r.message | some r in d.reasons] == [concat(" ", [
+		"These SUD records need the patient's Part 2 consent;",
+		"a HIPAA authorization is not enough.",
+	])]
 }

@@ -151,7 +151,7 @@ test_deny_p5_parent_of_minor_for_minor_consented_care if {
 	fx.codes(d) == {"NO_PERMISSION"}
 }
 
-# P5 minors (rules.md P5): a parent's access to minor-consented care is allowed when state data
+# P5 minors (docs/rules.md P5): a parent's access to minor-consented care is allowed when state data
 # permits it (some jurisdiction says so and none limits it) or, where state law is silent, on a
 # professional's judgment; otherwise NO_PERMISSION. An unknown age counts as a minor's.
 _minor_parent(patch) := _req(object.union(
@@ -168,7 +168,8 @@ _p5_reason := {
 	"code": "NO_PERMISSION", "rule": "P5", "citation": "45 CFR 164.502(g)(3)",
 	"message": concat("", [
 		"A parent is not the personal representative for care the minor consented to; access needs ",
-		"state law permitting it or, where state law is silent, a licensed professional's judgment.",
+		"state law permitting it or, where state law is silent, a licensed professional's judgment ",
+		"(context.professional_judgment).",
 	]),
 }
 

@@ -107,14 +107,16 @@ test_deny_p13_subpoena_alone if {
 	fx.rules(d) == {"P13"}
 }
 
-test_allow_p14_law_enforcement_subpoena if {
+test_deny_p14_law_enforcement_bare_subpoena if {
 	d := data.hipaa.decision with input as _req({
 		"requester": _po,
 		"purpose": "law_enforcement",
 		"recipient": {"type": "law_enforcement"},
 		"context": {"subpoena": true},
 	})
-	d.allow == true
+	d.allow == false
+	fx.codes(d) == {"NO_PERMISSION", "OBTAIN_COURT_ORDER"}
+	fx.rules(d) == {"P14"}
 }
 
 test_allow_p14_law_enforcement_court_order if {
@@ -269,13 +271,15 @@ test_deny_p19_training_outside_workforce if {
 }
 
 test_allow_p20_legal_defense if {
-	d := data.hipaa.decision with input as _req({
-		"requester": {"roles": ["therapist"]},
-		"purpose": "legal_defense",
-		"recipient": {"type": "other"},
-	})
-	d.allow == true
-	[b.rule | some b in d.basis] == ["P20"]
+	every recipient in [{"type": "workforce"}, {"type": "court"}] {
+		d := data.hipaa.decision with input as _req({
+			"requester": {"roles": ["therapist"]},
+			"purpose": "legal_defense",
+			"recipient": recipient,
+		})
+		d.allow == true
+		[b.rule | some b in d.basis] == ["P20"]
+	}
 }
 
 test_deny_p20_legal_defense_role if {

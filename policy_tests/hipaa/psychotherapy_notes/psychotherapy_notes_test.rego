@@ -60,7 +60,7 @@ test_deny_c1_training_unsupervised if {
 test_allow_c1_legal_defense_against_patient_suit if {
 	d := data.hipaa.decision with input as _notes({
 		"purpose": "legal_defense",
-		"recipient": {"type": "other"},
+		"recipient": {"type": "court"},
 		"context": {"legal_action_by_patient": true},
 	})
 	d.allow == true
@@ -129,4 +129,32 @@ test_deny_c1_combined_psychotherapy_notes_authorization if {
 		"message": "Obtain the patient's authorization for psychotherapy notes (45 CFR 164.508(a)(2)).",
 		"rule": "C1",
 	}]
+}
+
+# v1.2: compulsory legal process is "required by law" (164.103); other process is not.
+test_allow_c1_compulsory_process if {
+	every case in [
+		["judicial_proceeding", "court", "court_order"],
+		["judicial_proceeding", "court", "judicial_subpoena"],
+		["law_enforcement", "law_enforcement", "court_ordered_warrant"],
+		["law_enforcement", "law_enforcement", "grand_jury_subpoena"],
+	] {
+		d := data.hipaa.decision with input as _notes({
+			"requester": _po, "purpose": case[0], "recipient": {"type": case[1]},
+			"context": {"legal_process": case[2], "satisfactory_assurances": true},
+		})
+		d.allow == true
+		"PSYCHOTHERAPY_NOTES_EXCEPTION" in fx.codes(d)
+	}
+}
+
+test_deny_c1_process_that_does_not_compel if {
+	every process in ["attorney_subpoena", "discovery_request", "administrative_request"] {
+		d := data.hipaa.decision with input as _notes({
+			"requester": _po, "purpose": "judicial_proceeding", "recipient": {"type": "court"},
+			"context": {"legal_process": process, "satisfactory_assurances": true},
+		})
+		d.allow == false
+		"PSYCHOTHERAPY_NOTES_AUTHORIZATION_REQUIRED" in fx.codes(d)
+	}
 }

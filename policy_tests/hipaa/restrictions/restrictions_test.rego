@@ -56,7 +56,7 @@ test_deny_c5_paid_in_full_does_not_yield_to_emergency if {
 	"PATIENT_RESTRICTION" in fx.codes(d)
 }
 
-# rules.md C5: a matching restriction binds unless the purpose is required_by_law; the reason only
+# docs/rules.md C5: a matching restriction binds unless the purpose is required_by_law; the reason only
 # adds exceptions, so a restriction without one (null or missing) is not ignored.
 _no_reason := object.remove(_restriction(null, ["*"]), ["reason"])
 
@@ -92,4 +92,37 @@ test_allow_c5_reason_missing_required_by_law if {
 		_no_reason,
 	)
 	d.allow == true
+}
+
+# v1.2: no restriction binds individual access, HHS or a 164.512 disclosure (164.522(a)(1)(v)).
+test_allow_c5_restriction_never_binds_164_512 if {
+	every case in [
+		["public_health", "public_health_authority", "paid_in_full"],
+		["required_by_law", "other", null],
+		["law_enforcement", "law_enforcement", "agreed"],
+		["individual_access", "patient", "paid_in_full"],
+	] {
+		d := data.hipaa.decision with input as _req(
+			{
+				"requester": {"roles": ["privacy_officer"]}, "purpose": case[0], "recipient": {"type": case[1]},
+				"context": {"legal_process": "court_order"},
+			},
+			{"recipient_types": [case[1]], "purposes": [case[0]], "categories": ["*"], "reason": case[2]},
+		)
+		not "PATIENT_RESTRICTION" in fx.codes(d)
+	}
+}
+
+test_deny_c5_restriction_binds_family_notification if {
+	d := data.hipaa.decision with input as _req(
+		{
+			"requester": {"roles": ["nurse"]},
+			"purpose": "family_notification",
+			"recipient": {"type": "family"},
+			"patient": {"objects": false},
+		},
+		{"recipient_types": ["family"], "purposes": ["family_notification"], "categories": ["*"], "reason": "agreed"},
+	)
+	d.allow == false
+	"PATIENT_RESTRICTION" in fx.codes(d)
 }

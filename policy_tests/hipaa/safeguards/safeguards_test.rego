@@ -70,6 +70,33 @@ test_deny_s4_recipient_not_verified if {
 	} & fx.codes(d) == {"RECIPIENT_NOT_VERIFIED", "VERIFY_RECIPIENT_IDENTITY"}
 }
 
+# v1.2: the deny names the roles that may act for the purpose.
+test_deny_s2_names_the_roles_that_may_act if {
+	d := data.hipaa.decision with input as fx.request({
+		"requester": {"roles": ["janitor"]},
+		"purpose": "abuse_report",
+		"context": {"abuse_victim": "child"},
+		"recipient": {"type": "government_agency"},
+	})
+	d.reasons == [{
+		"code": "ROLE_NOT_PERMITTED", "rule": "S2", "citation": "45 CFR 164.308(a)(4), 164.514(d)(2)",
+		"message": concat("", [
+			"None of the requester's roles may disclose for this purpose; roles that may: ",
+			"care_coordinator, nurse, physician, privacy_officer, therapist.",
+		]),
+		"permitted_roles": ["care_coordinator", "nurse", "physician", "privacy_officer", "therapist"],
+	}]
+}
+
+test_deny_s2_no_role_may_act if {
+	d := data.hipaa.decision with input as fx.request({"requester": {"roles": ["janitor"]}})
+		with data.config.roles.roles as {"physician": {"purposes": {"payment": "payment"}}}
+	some r in d.reasons
+	r.code == "ROLE_NOT_PERMITTED"
+	r.permitted_roles == []
+	endswith(r.message, "roles that may: none in the role catalog.")
+}
+
 test_deny_s3_revoked_user_in_another_case if {
 	every user_id in ["U-REVOKED-1", "U-Revoked-1"] {
 		d := data.hipaa.decision with input as fx.request({"requester": {"user_id": user_id}})

@@ -57,7 +57,7 @@ test_deny_input_missing_now if {
 }
 
 # Optional fields the policy reads: each is checked when present (request.schema.json), and a
-# malformed one never allows (rules.md). Each case is also denied with INVALID_INPUT alone, so the
+# malformed one never allows (docs/rules.md). Each case is also denied with INVALID_INPUT alone, so the
 # fast path is not laxer than `problems`.
 _restriction := {
 	"recipient_types": ["health_plan"], "purposes": ["payment"], "categories": ["*"],
@@ -204,4 +204,44 @@ test_allow_input_optional_fields_null_or_missing if {
 	count(validation.problems) == 0 with input as missing
 	d := data.hipaa.decision with input as missing
 	not "INVALID_INPUT" in fx.codes(d)
+}
+
+# v1.2 fields: enumerations, and the facts a purpose needs.
+test_deny_input_v12_context if {
+	cases := [
+		{"patch": {"context": {"legal_process": "fax"}}, "path": "/context/legal_process"},
+		{"patch": {"context": {"law_enforcement_reason": "hunch"}}, "path": "/context/law_enforcement_reason"},
+		{"patch": {"context": {"abuse_victim": "teen"}}, "path": "/context/abuse_victim"},
+		{"patch": {"context": {"government_function": "army"}}, "path": "/context/government_function"},
+		{"patch": {"purpose": "abuse_report"}, "path": "/context/abuse_victim"},
+		{"patch": {"purpose": "specialized_government_function"}, "path": "/context/government_function"},
+		{"patch": {"context": {"legal_process": "court_order", "court_order": true}}, "path": "/context/legal_process"},
+		{"patch": {"context": {"legal_process": "court_order", "subpoena": true}}, "path": "/context/legal_process"},
+		{"patch": {"context": {"victim_agrees": "yes"}}, "path": "/context/victim_agrees"},
+		{"patch": {"patient": {"inmate": 1}}, "path": "/patient/inmate"},
+	]
+	every case in cases {
+		d := data.hipaa.decision with input as fx.request(case.patch)
+		d.allow == false
+		[r.code | some r in d.reasons] == ["INVALID_INPUT"]
+		some detail in d.reasons[0].details
+		detail.path == case.path
+	}
+}
+
+test_allow_input_v12_context_given if {
+	every patch in [
+		{"purpose": "abuse_report", "context": {"abuse_victim": "adult"}},
+		{"purpose": "specialized_government_function", "context": {"government_function": "military"}},
+		{"context": {"legal_process": "discovery_request"}},
+	] {
+		count(validation.problems) == 0 with input as fx.request(patch)
+		not validation.invalid with input as fx.request(patch)
+	}
+}
+
+# The slow path judges a request without the v1.2 fields by their defaults.
+test_allow_input_v12_fields_absent if {
+	request := object.union(fx.base, {"context": {}, "patient": object.remove(fx.base.patient, ["inmate"])})
+	count(validation.problems) == 0 with input as request
 }
