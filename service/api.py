@@ -79,6 +79,37 @@ def query(document: str, opa_input: Any, *, label: str | None = None):
     return answer
 
 
+def write_decision_record(state: Any, record: dict[str, Any], failure: str | None) -> None:
+    """Write a decision's record before it is answered (the file, fsync'd, and stdout).
+
+    A write that fails denies the request: the record becomes a denial with the failure's code,
+    written where it still can be, and ``DecisionLogUnavailable`` is raised (unless OPA had
+    already failed: the caller then answers its own 503)."""
+    try:
+        state.decision_logger.info(EVENT, **record)
+    except DecisionLogError as exc:
+        metrics.DECISION_LOG_FAILURES.inc()
+        log.error("decision_log_write_failed", errno=exc.errno)
+        # The request is denied: record that (on stdout, the file failed) and answer 503.
+        record["allow"] = False
+        record["accountable"] = False
+        record["basis"] = record["obligations"] = record["elements_permitted"] = []
+        record["reasons"] = [failure or DecisionLogUnavailable.code]
+        # If the record reached the file (only its fsync failed), the denial goes there too, as
+        # a later line with the same decision_id: the reader takes the failure (logfiles).
+        logged = False
+        if exc.written:
+            try:
+                state.decision_logger.info(EVENT, **record)  # the file, and stdout
+                logged = True
+            except DecisionLogError:
+                pass
+        if not logged:
+            state.fallback_logger.info(EVENT, **record)
+        if failure is None:
+            raise DecisionLogUnavailable() from None
+
+
 @bp.post("/v1/disclosures/decide")
 def decide() -> Response:
     g.endpoint_label = "decide"
@@ -126,29 +157,7 @@ def decide() -> Response:
         latency_ms=(time.perf_counter() - g.started) * 1000,
         failure=failure,
     )
-    try:
-        state.decision_logger.info(EVENT, **record)
-    except DecisionLogError as exc:
-        metrics.DECISION_LOG_FAILURES.inc()
-        log.error("decision_log_write_failed", errno=exc.errno)
-        # The request is denied: record that (on stdout, the file failed) and answer 503.
-        record["allow"] = False
-        record["accountable"] = False
-        record["basis"] = record["obligations"] = record["elements_permitted"] = []
-        record["reasons"] = [failure or DecisionLogUnavailable.code]
-        # If the record reached the file (only its fsync failed), the denial goes there too, as
-        # a later line with the same decision_id: the reader takes the failure (logfiles).
-        logged = False
-        if exc.written:
-            try:
-                state.decision_logger.info(EVENT, **record)  # the file, and stdout
-                logged = True
-            except DecisionLogError:
-                pass
-        if not logged:
-            state.fallback_logger.info(EVENT, **record)
-        if failure is None:
-            raise DecisionLogUnavailable() from None
+    write_decision_record(state, record, failure)
     if failure is not None or decision is None:
         raise PolicyEngineUnavailable()
 
