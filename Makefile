@@ -35,7 +35,7 @@ help: ## List the targets
 # version in a temporary module does not need that list. Go's build cache is reused either way.
 
 .PHONY: install
-install: tools venv chromium ## Install OPA, Regal (go install, pinned), the Python venv and Chromium (idempotent)
+install: tools venv ## Install OPA, Regal (go install, pinned) and the Python venv (idempotent); `make test` adds Chromium
 
 # Debian's chromium for the page tests (the audit report, the decision explorer) and its
 # chromedriver (the explorer's selenium tests): installed with apt-get where we are root (CI),
