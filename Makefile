@@ -35,12 +35,27 @@ help: ## List the targets
 # version in a temporary module does not need that list. Go's build cache is reused either way.
 
 .PHONY: install
-install: tools venv chromium ## Install OPA, Regal (go install, pinned), the Python venv and Chromium (idempotent)
+install: tools venv ## Install OPA, Regal (go install, pinned) and the Python venv (idempotent); `make test` adds Chromium
 
+# Debian's chromium for the page tests (the audit report, the decision explorer) and its
+# chromedriver (the explorer's selenium tests): installed with apt-get where we are root (CI),
+# otherwise the one command that installs them is printed and make stops.
 .PHONY: chromium
-chromium: ## Debian's chromium for the page tests (the audit report), from apt unless already there
-	@command -v chromium >/dev/null || { apt-get update -qq \
-	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+chromium: ## Debian's chromium + chromium-driver for the page tests (apt-get as root; else prints the command)
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium and chromium-driver (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "The page tests need Chromium and its driver. Install them with:"; \
+	    echo "  sudo apt-get install -y chromium chromium-driver"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+.PHONY: browser
+browser: chromium ## Same as chromium
 
 .PHONY: tools
 tools: ## go install the pinned OPA and Regal unless a matching binary is already there
@@ -73,6 +88,10 @@ $(VENV)/.installed: pyproject.toml
 run: install ## Start OPA (127.0.0.1:8181) and the shim (127.0.0.1:8000) in the foreground; Ctrl-C stops both
 	HIPAA_GATE_DEV_MODE=$${HIPAA_GATE_DEV_MODE:-1} exec $(VENV)/bin/hipaa-gate serve
 
+.PHONY: decide
+decide: install ## One decision without a server: make decide FILE=examples/requests/mfa-missing.json (a dry run)
+	@rc=0; $(VENV)/bin/hipaa-gate decide $(or $(FILE),-) || rc=$$?; [ $$rc -le 1 ]  # 1 is a deny, not a failure
+
 .PHONY: bundle
 bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (revision in .build/bundle.revision), for docker compose
 	@$(PY) -c 'from service.sidecar import build_bundle; b, r = build_bundle("policies", ".build"); open(".build/bundle.revision", "w").write(r + "\n"); print(b, r)'
@@ -80,7 +99,14 @@ bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (rev
 ##@ Checks
 
 .PHONY: test
-test: install fmt-check rego-check lint test-rego test-py test-clock ## Every check: fmt, strict check, Regal, opa test + coverage, ruff, pytest, moved clock
+test: install browser fmt-check rego-check lint check-data test-rego test-py test-clock ## Every check: fmt, strict check, Regal, data, opa test + coverage, ruff, pytest, moved clock
+
+.PHONY: check-policy
+check-policy: tools venv fmt-check rego-check lint check-data test-rego ## The policy author's fast loop: everything but pytest
+
+.PHONY: check-data
+check-data: venv ## Policy data: schemas and cross-references (roles' purposes and views, registry purposes)
+	$(VENV)/bin/hipaa-gate check-data
 
 .PHONY: fmt-check
 fmt-check: ## opa fmt --list --fail and ruff format --check

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import sys
@@ -30,6 +31,7 @@ from service.logfiles import (
     report_to_stderr,
 )
 from service.patient_ref import patient_ref as compute_patient_ref
+from service.sidecar import policy_dir
 
 HIPAA_YEARS = 6
 PART2_YEARS = 3
@@ -104,47 +106,15 @@ BASIS_WORDS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Purposes (docs/api.md, request) in words.
-PURPOSE_WORDS: dict[str, str] = {
-    "treatment": "treatment",
-    "payment": "payment",
-    "health_care_operations": "health care operations",
-    "individual_access": "access by the patient or a personal representative",
-    "family_involvement": "involvement of family or friends in the patient's care",
-    "disaster_relief": "disaster relief",
-    "serious_threat": "averting a serious threat to health or safety",
-    "medical_emergency": "a medical emergency",
-    "required_by_law": "a requirement of law",
-    "public_health": "public health",
-    "health_oversight": "health oversight",
-    "judicial_proceeding": "a judicial or administrative proceeding",
-    "law_enforcement": "law enforcement",
-    "coroner_medical_examiner": "a coroner or medical examiner",
-    "hhs_compliance": "a compliance review by the Department of Health and Human Services",
-    "research": "research",
-    "training": "training",
-    "legal_defense": "legal defense",
-    "marketing": "marketing",
-    "sale_of_phi": "sale of protected health information",
-    "family_notification": "notification of family of the patient's location, condition or death",
-    "abuse_report": "a report of abuse, neglect or domestic violence",
-    "workers_compensation": "workers' compensation",
-    "organ_donation": "organ, eye or tissue donation",
-    "funeral_arrangements": "funeral arrangements",
-    "specialized_government_function": "a specialized government function",
-}
 
-CATEGORY_WORDS: dict[str, str] = {
-    "general": "general health information",
-    "mental_health": "mental health information",
-    "psychotherapy_notes": "psychotherapy notes",
-    "substance_use_disorder": "substance use disorder records",
-    "sud_counseling_notes": "substance use disorder counseling notes",
-    "hiv": "HIV-related information",
-    "std": "sexually transmitted disease information",
-    "genetic": "genetic information",
-    "reproductive_health": "reproductive health information",
-}
+@functools.cache
+def vocabulary_words(kind: str) -> dict[str, str]:
+    """``purposes`` or ``categories`` in words, from the policy bundle's one vocabulary
+    (policies/config/vocabulary/data.json)."""
+    path = policy_dir() / "config" / "vocabulary" / "data.json"
+    entries = json.loads(path.read_text(encoding="utf-8"))[kind]
+    return {name: entry["label"] for name, entry in entries.items()}
+
 
 ELEMENT_WORDS: dict[str, str] = {
     "dob": "date of birth",
@@ -175,7 +145,7 @@ def _join(items: list[str]) -> str:
 
 def describe(categories: Iterable[str], elements: Iterable[str]) -> str:
     """A brief description of what was disclosed (164.528(b)(2)(iii)), in words."""
-    kinds = [_words(c, CATEGORY_WORDS) for c in categories]
+    kinds = [_words(c, vocabulary_words("categories")) for c in categories]
     what = _join(kinds) or "health information"
     what = what[0].upper() + what[1:]
     items = [_words(e, ELEMENT_WORDS) for e in elements]
@@ -209,7 +179,7 @@ def purpose_statement(purpose: str, basis: list[dict[str, str]]) -> str:
     reasons = [
         f"{b['statement']} ({b['citation']})" if b["citation"] else b["statement"] for b in basis
     ]
-    text = f"Disclosed for {_words(purpose, PURPOSE_WORDS)}"
+    text = f"Disclosed for {_words(purpose, vocabulary_words('purposes'))}"
     if reasons:
         text += ", permitted for " + _join(reasons)
     return text + "."
@@ -503,6 +473,13 @@ def run(
         key = config.resolve(environ=environ)["PATIENT_REF_KEY"]
     except config.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if "PATIENT_REF_KEY" in str(exc):
+            print(
+                "accounting finds a patient's records by their patient_ref: set "
+                "HIPAA_GATE_PATIENT_REF_KEY to the key the logs were written with (logs written "
+                "by `make run` used the development key: HIPAA_GATE_DEV_MODE=1). It needs no OPA.",
+                file=sys.stderr,
+            )
         return 2
     try:
         window = Window.default(

@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from datetime import UTC
+from functools import cache
 from typing import Any
 
 import structlog
@@ -21,8 +22,9 @@ from service.errors import (
     RequestValidationError,
 )
 from service.opa_client import OpaError
-from service.opa_input import build_opa_input, validate_request
+from service.opa_input import build_opa_input, inlined_schema, load_schema, validate_request
 from service.patient_ref import patient_ref, replace_patient_id
+from service.request_warnings import request_warnings
 
 bp = Blueprint("hipaa_gate", __name__)
 log = structlog.get_logger("hipaa_gate.api")
@@ -30,6 +32,7 @@ log = structlog.get_logger("hipaa_gate.api")
 DECISION_DOCUMENT = "hipaa/decision"
 BREACH_DOCUMENT = "hipaa/breach/plan"
 STATE_LAW_DOCUMENT = "hipaa/state/law"
+STATE_LAWS_DOCUMENT = "hipaa/state/laws"
 FINDINGS_DOCUMENT = "hipaa/vendors/findings"
 _DECISION_LISTS = ("basis", "reasons", "requirements", "obligations", "jurisdictions")
 _STATE_CODE = re.compile(r"^[A-Za-z]{2}$")
@@ -74,6 +77,37 @@ def query(document: str, opa_input: Any, *, label: str | None = None):
         raise
     metrics.OPA_SECONDS.labels(label).observe(answer.seconds)
     return answer
+
+
+def write_decision_record(state: Any, record: dict[str, Any], failure: str | None) -> None:
+    """Write a decision's record before it is answered (the file, fsync'd, and stdout).
+
+    A write that fails denies the request: the record becomes a denial with the failure's code,
+    written where it still can be, and ``DecisionLogUnavailable`` is raised (unless OPA had
+    already failed: the caller then answers its own 503)."""
+    try:
+        state.decision_logger.info(EVENT, **record)
+    except DecisionLogError as exc:
+        metrics.DECISION_LOG_FAILURES.inc()
+        log.error("decision_log_write_failed", errno=exc.errno)
+        # The request is denied: record that (on stdout, the file failed) and answer 503.
+        record["allow"] = False
+        record["accountable"] = False
+        record["basis"] = record["obligations"] = record["elements_permitted"] = []
+        record["reasons"] = [failure or DecisionLogUnavailable.code]
+        # If the record reached the file (only its fsync failed), the denial goes there too, as
+        # a later line with the same decision_id: the reader takes the failure (logfiles).
+        logged = False
+        if exc.written:
+            try:
+                state.decision_logger.info(EVENT, **record)  # the file, and stdout
+                logged = True
+            except DecisionLogError:
+                pass
+        if not logged:
+            state.fallback_logger.info(EVENT, **record)
+        if failure is None:
+            raise DecisionLogUnavailable() from None
 
 
 @bp.post("/v1/disclosures/decide")
@@ -123,29 +157,7 @@ def decide() -> Response:
         latency_ms=(time.perf_counter() - g.started) * 1000,
         failure=failure,
     )
-    try:
-        state.decision_logger.info(EVENT, **record)
-    except DecisionLogError as exc:
-        metrics.DECISION_LOG_FAILURES.inc()
-        log.error("decision_log_write_failed", errno=exc.errno)
-        # The request is denied: record that (on stdout, the file failed) and answer 503.
-        record["allow"] = False
-        record["accountable"] = False
-        record["basis"] = record["obligations"] = record["elements_permitted"] = []
-        record["reasons"] = [failure or DecisionLogUnavailable.code]
-        # If the record reached the file (only its fsync failed), the denial goes there too, as
-        # a later line with the same decision_id: the reader takes the failure (logfiles).
-        logged = False
-        if exc.written:
-            try:
-                state.decision_logger.info(EVENT, **record)  # the file, and stdout
-                logged = True
-            except DecisionLogError:
-                pass
-        if not logged:
-            state.fallback_logger.info(EVENT, **record)
-        if failure is None:
-            raise DecisionLogUnavailable() from None
+    write_decision_record(state, record, failure)
     if failure is not None or decision is None:
         raise PolicyEngineUnavailable()
 
@@ -154,6 +166,8 @@ def decide() -> Response:
     shaped = {"decision_id": decision_id, "request_id": request_id}
     shaped.update(decision)
     shaped["evaluated_at"] = now
+    # What the request held that the decision ignored (never part of the decision itself).
+    shaped["warnings"] = request_warnings(body, inlined_schema(), state.roles)
     return jsonify(shaped)
 
 
@@ -220,10 +234,30 @@ def state_law(code: str) -> Response:
         raise NotFound("No state law entry for this code.")
     answer = _answer_or_503(STATE_LAW_DOCUMENT, {"state": code.upper()}, undefined_ok=True)
     if answer is None:
+        if code.upper() in _valid_states():
+            raise NotFound(
+                f"{code.upper()} is a valid state with no overlay in the state law matrix: "
+                "HIPAA alone applies there. GET /v1/state-laws lists the states that have one."
+            )
         raise NotFound("No state law entry for this code.")
     if not isinstance(answer, dict):
         raise _unusable("hipaa.state.law")
     return jsonify(answer)
+
+
+@bp.get("/v1/state-laws")
+def state_laws() -> Response:
+    g.endpoint_label = "state_laws"
+    answer = _answer_or_503(STATE_LAWS_DOCUMENT, {})
+    if not isinstance(answer, list):
+        raise _unusable("hipaa.state.laws")
+    return jsonify({"states": answer})
+
+
+@cache
+def _valid_states() -> frozenset[str]:
+    """The state codes a request may name (the request schema's enumeration)."""
+    return frozenset(load_schema("request.schema.json")["$defs"]["state"]["enum"])
 
 
 @bp.get("/v1/business-associates/findings")

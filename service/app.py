@@ -33,6 +33,8 @@ from service.jsonio import JsonProvider
 from service.logs import configure_logging
 from service.opa_client import OpaClient
 from service.opa_input import ecma_regex, load_element_catalog, load_schema, prepare_validation
+from service.openapi_examples import attach_examples
+from service.request_warnings import load_role_catalog
 from service.sidecar import PACKAGE_DIR
 
 log = structlog.get_logger("hipaa_gate")
@@ -48,11 +50,15 @@ class AppState:
     elements: frozenset[str] | None
     openapi: dict[str, Any]
     expected_revision: str | None
+    roles: frozenset[str] | None = None
 
 
-def load_openapi() -> dict[str, Any]:
-    """``service/openapi.json`` with the request schemas from ``service/schemas`` embedded."""
+def load_openapi(explorer: bool = True) -> dict[str, Any]:
+    """``service/openapi.json`` with the request schemas from ``service/schemas`` embedded (and
+    without the explorer's paths when the explorer is off: then they are not routed)."""
     doc = json.loads((PACKAGE_DIR / "openapi.json").read_text(encoding="utf-8"))
+    if not explorer:
+        doc["paths"] = {k: v for k, v in doc["paths"].items() if not k.startswith("/explorer")}
     schemas = doc["components"]["schemas"]
     schemas["DecisionRequest"] = load_schema("request.schema.json")
     schemas["BreachPlanRequest"] = load_schema("breach_plan.schema.json")
@@ -113,8 +119,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         decision_logger=make_decision_logger(sink),
         fallback_logger=make_decision_logger(StdoutOnly()),
         elements=load_element_catalog(Path(cfg["POLICY_DIR"])),
-        openapi=load_openapi(),
+        openapi=load_openapi(explorer=cfg["EXPLORER"]),
         expected_revision=cfg.get("POLICY_REVISION") or None,
+        roles=load_role_catalog(Path(cfg["POLICY_DIR"])),
     )
     app.extensions["hipaa_gate"] = state
     prepare_validation()
@@ -192,4 +199,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(authorization_forms_bp)
     register_interop(app)
+    attach_examples(state.openapi)  # examples of the operations built in code (interop)
+    if cfg["EXPLORER"]:  # the decision explorer page: development, or switched on explicitly
+        from service import explorer
+
+        app.register_blueprint(explorer.bp)
     return app

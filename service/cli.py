@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from service import accounting, authorization_forms, replay, vendors
+from service import accounting, authorization_forms, check_data, decide, replay, vendors
 from service.interop import audit
 
 
@@ -18,12 +18,6 @@ def _cmd_serve(_args: argparse.Namespace) -> int:
     from service.serve import serve
 
     return serve()
-
-
-def _cmd_decide(args: argparse.Namespace) -> int:
-    from service.decide import decide_file
-
-    return decide_file(args.file)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,11 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "decide",
-        help="evaluate one request (JSON file or - for stdin) and print the decision; "
-        "exit 0 allow, 1 deny, 2 error",
+        help="evaluate one request or scenario fixture (JSON file or - for stdin) and print the "
+        "decision; a dry run unless --log; exit 0 allow, 1 deny, 2 error",
     )
-    p.add_argument("file", nargs="?", default="-", help="request JSON file, or - (default)")
-    p.set_defaults(func=_cmd_decide)
+    decide.add_arguments(p)
+
+    p = sub.add_parser(
+        "check-data",
+        help="check the policy data: schemas and cross-references (roles, views, purposes)",
+    )
+    check_data.add_arguments(p)
 
     p = sub.add_parser(
         "accounting",

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "WORKERS": 2,
     "THREADS": 4,
     "POLICY_DIR": None,
+    # The decision explorer page (/explorer): unset, on exactly in development mode.
+    "EXPLORER": None,
     # Private directory (0700) for files the workers share; default $XDG_RUNTIME_DIR/hipaa-gate
     # or <tmp>/hipaa-gate-<uid> (service.runtime_dir).
     "RUNTIME_DIR": None,
@@ -133,6 +135,8 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ=None) -> dict[st
             raise ConfigError(f"{PREFIX}{name} must be between 0 and 3600 seconds")
     for name in _BOOLS:
         cfg[name] = _as_bool(name, cfg[name])
+    explorer = cfg["EXPLORER"]
+    cfg["EXPLORER"] = cfg["DEV_MODE"] if explorer is None else _as_bool("EXPLORER", explorer)
     fsync = str(cfg["LOG_FSYNC"]).strip().lower()
     if fsync not in {"always", "never"}:
         raise ConfigError(f"{PREFIX}LOG_FSYNC must be 'always' or 'never'")

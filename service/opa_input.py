@@ -119,6 +119,11 @@ def _date_in_range(value: object) -> bool:
     return DATE_RANGE[0] <= dt.date.fromisoformat(value) <= DATE_RANGE[1]
 
 
+def inlined_schema(name: str = REQUEST_SCHEMA) -> dict[str, Any]:
+    """The schema ``name`` with its ``$ref``s inlined, as the validator uses it."""
+    return _validator(name).schema
+
+
 def _conforms_to_date(value: Any) -> bool:
     return FORMATS.conforms(value, "date")
 

@@ -8,9 +8,11 @@ supervisor itself dies.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,7 @@ from pathlib import Path
 import structlog
 
 from service import config as config_mod
+from service.check_data import PolicyDataError, check_policy_data
 from service.logs import configure_logging
 from service.metrics import prepare_multiprocess_dir
 from service.sidecar import (
@@ -28,6 +31,7 @@ from service.sidecar import (
     _die_with_parent,
     build_bundle,
     configured_token,
+    content_revision,
     policy_dir,
 )
 
@@ -46,6 +50,7 @@ def start_local_opa(addr: str | None = None, log_to=None) -> OpaSidecar:
     With ``HIPAA_GATE_OPA_TOKEN`` set, OPA requires it of every query (``--authentication=token``;
     the shim sends it, as ``OPA_TOKEN``).
     """
+    check_policy_data(policy_dir())  # invalid data never becomes a bundle (names file, problem)
     bundle, revision = build_bundle(policy_dir(), build_dir())
     addr = addr or os.environ.get("HIPAA_GATE_OPA_ADDR", "127.0.0.1:8181")
     sidecar = OpaSidecar(
@@ -82,10 +87,16 @@ def serve() -> int:
     metrics_dir: str | None = None
     code = 0
     try:
+        watcher: PolicyWatcher | None = None
         if not env.get("HIPAA_GATE_OPA_URL"):
             opa = start_local_opa()
             env["HIPAA_GATE_OPA_URL"] = opa.url
             env["HIPAA_GATE_POLICY_REVISION"] = opa.revision or ""
+            if cfg["DEV_MODE"]:
+                # Development: an edit under policies/ rebuilds the bundle and restarts OPA with
+                # it; the shim then accepts whichever revision OPA serves (readyz names it).
+                watcher = PolicyWatcher(policy_dir())
+                env["HIPAA_GATE_POLICY_REVISION"] = ""
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
             metrics_dir = tempfile.mkdtemp(prefix="hipaa-gate-metrics-")
             env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
@@ -100,7 +111,13 @@ def serve() -> int:
                 preexec_fn=_die_with_parent,
             )
             log.info("gunicorn_started", pid=gunicorn.pid, bind=env.get("HIPAA_GATE_BIND"))
+        announced = False
         while stopping["signal"] is None:
+            if not announced and gunicorn is not None and _listening(cfg["BIND"]):
+                announced = True
+                _announce(cfg, opa, watcher)
+            if watcher is not None and opa is not None and watcher.changed():
+                opa = _reload(opa, watcher)
             if gunicorn is not None and gunicorn.poll() is not None:
                 log.error("child_exited", child="gunicorn", exit_code=gunicorn.returncode)
                 code = 1
@@ -112,6 +129,12 @@ def serve() -> int:
             time.sleep(0.2)
         if stopping["signal"] is not None:
             log.info("stopping", signal=signal.Signals(stopping["signal"]).name)
+    except PolicyDataError as exc:
+        log.error("policy_data_invalid", problems=exc.problems)
+        _say(f"refusing to build the policy bundle: {len(exc.problems)} problem(s):")
+        for problem in exc.problems:
+            _say(f"  {problem}")
+        code = 2
     except Exception as exc:
         log.error("serve_failed", error=type(exc).__name__, message=str(exc))
         code = 1
@@ -131,3 +154,106 @@ def serve() -> int:
             shutil.rmtree(metrics_dir, ignore_errors=True)
         log.info("stopped", exit_code=code)
     return code
+
+
+def _say(line: str) -> None:
+    """A plain line for a person at a terminal (stderr), beside the JSON log on stdout, which
+    carries the same facts; not printed when stderr is not a terminal (log collectors)."""
+    if sys.stderr.isatty():
+        print(f"hipaa-gate: {line}", file=sys.stderr, flush=True)
+
+
+def _listening(bind: str) -> bool:
+    host, _, port = str(bind).rpartition(":")
+    host = host.strip("[]")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else ("::1" if host == "::" else host)  # noqa: S104
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.2):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def _announce(cfg: dict, opa: OpaSidecar | None, watcher: PolicyWatcher | None) -> None:
+    shim = f"http://{cfg['BIND']}"
+    opa_url = opa.url if opa is not None else os.environ.get("HIPAA_GATE_OPA_URL", "")
+    log.info(
+        "listening",
+        shim=shim,
+        opa=opa_url,
+        explorer=f"{shim}/explorer" if cfg.get("EXPLORER") else None,
+        watching=str(watcher.root) if watcher is not None else None,
+        message=f"listening on {shim}; OPA at {opa_url}",
+    )
+    _say(f"listening on {shim} (API {shim}/v1/..., OpenAPI {shim}/openapi.json); OPA at {opa_url}")
+    if cfg.get("EXPLORER"):
+        _say(f"decision explorer: {shim}/explorer")
+    if watcher is not None:
+        _say(f"development mode: watching {watcher.root} - an edit there reloads the policies")
+
+
+class PolicyWatcher:
+    """Notices a change under the policy directory (cheap stat scan, once a second)."""
+
+    def __init__(self, root: Path, interval: float = 1.0) -> None:
+        self.root = Path(root)
+        self.interval = interval
+        self._next = time.monotonic() + interval
+        self._seen = self._signature()
+
+    def _signature(self) -> tuple:
+        entries = []
+        for path in sorted(self.root.rglob("*")):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                if path.is_file():
+                    entries.append((str(path), st.st_mtime_ns, st.st_size))
+        return tuple(entries)
+
+    def changed(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self.interval
+        current = self._signature()
+        if current == self._seen:
+            return False
+        self._seen = current
+        return True
+
+
+def _reload(opa: OpaSidecar, watcher: PolicyWatcher) -> OpaSidecar:
+    """Rebuild the bundle and restart OPA with it; keep the running one when the new is bad."""
+    old = opa.revision
+    if content_revision(watcher.root) == old:
+        return opa
+    try:
+        check_policy_data(watcher.root)
+        bundle, revision = build_bundle(watcher.root, build_dir())
+    except PolicyDataError as exc:
+        log.error(
+            "policy_reload_refused",
+            problems=exc.problems,
+            message=f"policies changed but the data is invalid; still serving {old}",
+        )
+        _say(f"policies changed but the data is invalid; still serving {old}:")
+        for problem in exc.problems:
+            _say(f"  {problem}")
+        return opa
+    except (RuntimeError, OSError) as exc:
+        log.error("policy_reload_refused", message=str(exc))
+        _say(f"policies changed but do not build; still serving {old}: {exc}")
+        return opa
+    opa.stop()
+    fresh = OpaSidecar(
+        bundle, opa.addr, revision=revision, log=opa.log, token=configured_token()
+    ).start()
+    fresh.wait_ready(timeout=30)
+    log.info(
+        "policies_reloaded",
+        old_revision=old,
+        policy_revision=revision,
+        message=f"policies reloaded: policy_revision {old} -> {revision}",
+    )
+    _say(f"policies reloaded: policy_revision {old} -> {revision}")
+    return fresh

@@ -437,6 +437,34 @@ def test_log_down_is_503_never_a_card(app_factory):
     assert "cards" not in resp.get_json()
 
 
+def test_an_fsync_failure_after_the_write_leaves_the_denial_last_in_the_file(
+    client, decision_log_path, monkeypatch
+):
+    """The consult writes its record as decide does: an allow line whose fsync failed is
+    followed in the file by the denial (same decision_id), and the client gets a 503."""
+    import errno
+
+    from service import decision_log
+
+    calls = []
+
+    def fsync_fails_once(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 1:
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(decision_log.os, "fsync", fsync_fails_once)
+    resp = client.post(CONSULT, json=example("part2-referral.request.json"))
+    assert resp.status_code == 503
+    assert resp.get_json()["error"]["code"] == "decision_log_unavailable"
+    assert "cards" not in resp.get_json()
+    lines = read_log(decision_log_path)
+    assert [x["allow"] for x in lines] == [True, False]
+    assert lines[0]["decision_id"] == lines[1]["decision_id"]
+    assert lines[1]["reasons"] == ["decision_log_unavailable"]
+    assert lines[1]["source"] == "cds-hooks"
+
+
 # ----------------------------------------------------------------------------- feedback, translate
 
 

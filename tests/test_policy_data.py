@@ -21,6 +21,7 @@ FEDERAL_DATA = [
     "thresholds",
     "options",
     "hl7",
+    "vocabulary",
 ]
 
 

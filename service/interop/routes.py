@@ -15,10 +15,10 @@ import structlog
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from service import metrics
-from service.api import decision_problem, query, utc_now
+from service.api import decision_problem, query, utc_now, write_decision_record
 from service.auth import token_allowed
 from service.body import read_json
-from service.decision_log import EVENT, DecisionLogError, decision_record
+from service.decision_log import DecisionLogError, decision_record
 from service.errors import (
     DecisionLogUnavailable,
     PolicyEngineUnavailable,
@@ -204,20 +204,10 @@ def _decide(opa_input: dict[str, Any], tr: Translation) -> dict[str, Any]:
         for f in findings
         if isinstance(f, dict)
     ]
-    try:
-        state.decision_logger.info(EVENT, **record)
-    except DecisionLogError as exc:
-        metrics.DECISION_LOG_FAILURES.inc()
-        log.error("decision_log_write_failed", errno=exc.errno)
-        record["allow"] = False
-        record["accountable"] = False
-        record["basis"] = record["obligations"] = record["elements_permitted"] = []
-        record["reasons"] = [failure or DecisionLogUnavailable.code]
-        state.fallback_logger.info(EVENT, **record)
-        if failure is None:
-            raise DecisionLogUnavailable() from None
+    write_decision_record(state, record, failure)
     if failure is not None or decision is None:
         raise PolicyEngineUnavailable()
+    metrics.count_break_glass(opa_input, decision)
     shaped = {"decision_id": decision_id, "request_id": request_id, **decision}
     shaped["evaluated_at"] = opa_input["now"]
     shaped["_purpose"] = opa_input["purpose"]

@@ -36,13 +36,9 @@
 #   gives no number of days the entry says so and falls back to the federal 60-day limit.
 package hipaa.breach
 
-# 50 states, DC and the territories HIPAA treats as States (45 CFR 160.103 "State").
-_us_codes := {
-	"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
-	"KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
-	"NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
-	"VA", "WA", "WV", "WI", "WY", "DC", "PR", "VI", "GU", "AS", "MP",
-}
+# 50 states, DC and the territories HIPAA treats as States (45 CFR 160.103 "State"): the
+# vocabulary's states (policies/config/vocabulary/data.json).
+_us_codes := object.keys(data.config.vocabulary.states)
 
 # Fields the body may carry (`now` and `request_id` may be added by the shim).
 _known_fields := {"discovered_on", "affected", "part2_records", "covered_entity", "now", "request_id"}

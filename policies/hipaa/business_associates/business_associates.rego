@@ -85,7 +85,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P4
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.506(c), 164.508(a)(1); organizational policy (docs/rules.md P4)
-#   message: |-
+#   message: >-
 #     A community organization without a business associate agreement may receive this only with
 #     the patient's authorization.
 #   requirement:

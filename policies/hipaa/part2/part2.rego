@@ -160,7 +160,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   summary: SUD records disclosed to medical personnel in a bona fide medical emergency.
 #   obligations:
 #     - code: DOCUMENT_RATIONALE
-#       message: |-
+#       message: >-
 #         Immediately record in the patient's records the name of the medical personnel who received
 #         the disclosure and their affiliation with any health care facility, the name of the
 #         individual making the disclosure, the date and time of the disclosure, the nature of the
@@ -182,7 +182,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   rule: C2
 #   code: PART2_PROCEEDINGS_RESTRICTED
 #   citation: 42 CFR 2.12(d), 2.31, 2.61-2.65
-#   message: |-
+#   message: >-
 #     Part 2 records may be used against the patient only with the patient's proceedings consent
 #     or a court order authorizing the disclosure with the findings of 42 CFR 2.64(d) or 2.65(d)
 #     (context.part2_court_order); an ordinary order or a subpoena is not enough.
@@ -210,7 +210,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   message: These SUD records need the patient's Part 2 consent; a HIPAA authorization is not enough.
 #   requirement:
 #     code: OBTAIN_PART2_CONSENT
-#     message: |-
+#     message: >-
 #       Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers
 #       treatment, payment and operations).
 deny contains lib.deny(rego.metadata.chain(), _consent_on_file_fields) if {

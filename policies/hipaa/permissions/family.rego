@@ -141,7 +141,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   rule: P8
 #   code: PATIENT_OBJECTED
 #   citation: 45 CFR 164.510(b)(2), (b)(4)
-#   message: |-
+#   message: >-
 #     The patient, present and able to decide, objected to disclosure for disaster relief; only a
 #     finding that honouring the objection would interfere with the emergency response
 #     (context.emergency_response_interference) permits it.
@@ -158,7 +158,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P6
 #   code: PATIENT_OBJECTED
 #   citation: 45 CFR 164.510(b)(2)-(3), (b)(5)
-#   message: |-
+#   message: >-
 #     The patient objected to or refused this disclosure (patient.objects true or patient.agrees
 #     false); only the patient's agreement can change it.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
@@ -176,7 +176,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P24
 #   code: PATIENT_OBJECTED
 #   citation: 45 CFR 164.510(b)(1)(ii), (b)(2)-(3), (b)(5)
-#   message: |-
+#   message: >-
 #     The patient objected to or refused this notification (patient.objects true or
 #     patient.agrees false); only the patient's agreement can change it.
 deny contains lib.deny(rego.metadata.chain(), {}) if {
@@ -192,7 +192,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P6
 #   code: NOT_DIRECTLY_RELEVANT
 #   citation: 45 CFR 164.510(b)(1)(i)
-#   message: |-
+#   message: >-
 #     The recipient is not involved in the patient's care or payment for care
 #     (recipient.involved_in_care); a notification of location, condition or death is purpose
 #     family_notification.
@@ -209,7 +209,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P6
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.510(b)(2)
-#   message: |-
+#   message: >-
 #     Ask the patient first, who is present and able to agree or object (patient.agrees true, or
 #     patient.objects false after being given the chance).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
@@ -229,7 +229,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P24
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.510(b)(1)(ii), (b)(2)
-#   message: |-
+#   message: >-
 #     Ask the patient first, who is present and able to agree or object (patient.agrees true, or
 #     patient.objects false after being given the chance).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
@@ -249,12 +249,12 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P7
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.510(b)(3)
-#   message: |-
+#   message: >-
 #     The patient is absent or incapacitated; a professional must judge the disclosure in the
 #     patient's best interest.
 #   requirement:
 #     code: EXERCISE_PROFESSIONAL_JUDGMENT
-#     message: |-
+#     message: >-
 #       Have a licensed professional judge whether the disclosure is in the patient's best interest
 #       (context.professional_judgment), or obtain the patient's agreement (45 CFR 164.510(b)(3)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
@@ -275,12 +275,12 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P24
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.510(b)(1)(ii), (b)(3)
-#   message: |-
+#   message: >-
 #     The patient is absent or incapacitated; a professional must judge the notification in the
 #     patient's best interest.
 #   requirement:
 #     code: EXERCISE_PROFESSIONAL_JUDGMENT
-#     message: |-
+#     message: >-
 #       Have a licensed professional judge whether the notification is in the patient's best
 #       interest (context.professional_judgment), or obtain the patient's agreement (45 CFR 164.510(b)(3)).
 deny contains lib.deny(rego.metadata.chain(), {}) if {

@@ -51,7 +51,7 @@ permit contains lib.permit(rego.metadata.chain(), {"patient_directed": true}) if
 #   rule: P5
 #   code: REPRESENTATIVE_NOT_RECOGNIZED
 #   citation: 45 CFR 164.502(g)(5)
-#   message: |-
+#   message: >-
 #     In professional judgment this person is not treated as the patient's personal representative
 #     (suspected abuse, neglect or endangerment: context.representative_abuse_suspected); the
 #     patient's own request, or their authorization, is needed.
@@ -71,7 +71,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P5
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.502(g)(3)
-#   message: |-
+#   message: >-
 #     A parent is not the personal representative for care the minor consented to; access needs
 #     state law permitting it or, where state law is silent, a licensed professional's judgment
 #     (context.professional_judgment).

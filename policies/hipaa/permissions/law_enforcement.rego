@@ -155,7 +155,7 @@ permit contains lib.permit(rego.metadata.chain(), {"law_enforcement_reason": "em
 #   rule: P14
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(f)(1)(ii)
-#   message: |-
+#   message: >-
 #     A disclosure to law enforcement under legal process needs a court order, court-ordered
 #     warrant, judicial or grand jury subpoena, or an administrative request meeting the three
 #     conditions of 164.512(f)(1)(ii)(C) (context.administrative_request_conditions_met).
@@ -179,7 +179,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P26
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(f)(2)(ii)
-#   message: |-
+#   message: >-
 #     For identification or location, DNA, dental records and typing or analysis of body fluids or
 #     tissue may not be disclosed; request the identification elements instead.
 #   requirement:
@@ -201,7 +201,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P26
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(f)(3)
-#   message: |-
+#   message: >-
 #     Information about a crime victim needs the victim's agreement (context.victim_agrees), or,
 #     with the victim incapacitated, the official's representations
 #     (context.law_enforcement_representations) and professional judgment.
@@ -222,7 +222,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P26
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(f)(4)
-#   message: |-
+#   message: >-
 #     A report about a decedent needs a deceased patient (patient.deceased) and a suspicion that
 #     the death resulted from criminal conduct (context.suspected_criminal_conduct).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
@@ -239,7 +239,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P26
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(f)(5)
-#   message: |-
+#   message: >-
 #     A report of a crime on the premises needs a good-faith belief that the information is
 #     evidence of criminal conduct there (context.suspected_criminal_conduct).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
@@ -256,7 +256,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P26
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(f)(6)(ii)
-#   message: |-
+#   message: >-
 #     The emergency results from abuse, neglect or domestic violence of the patient
 #     (context.abuse_victim): report it with purpose abuse_report, under its conditions.
 deny contains lib.deny(rego.metadata.chain(), {}) if {

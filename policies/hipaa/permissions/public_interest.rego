@@ -59,7 +59,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   summary: Disclosure required by law, limited to its requirements.
 #   obligations:
 #     - code: INFORM_VICTIM
-#       message: |-
+#       message: >-
 #         Promptly inform the individual that a report has been made, unless informing them would
 #         place them at risk of serious harm or would inform a representative believed responsible
 #         for the abuse (45 CFR 164.512(c)(2)).
@@ -179,7 +179,7 @@ permit contains lib.permit(rego.metadata.chain(), {"irb_waiver_id": input.contex
 #   rule: P10
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(a)(2), 164.512(e)(1)
-#   message: |-
+#   message: >-
 #     A disclosure required by law to a court needs the process of a judicial proceeding: a court
 #     order, or other lawful process with satisfactory assurances.
 #   requirement:
@@ -198,7 +198,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P9
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(j)(1)(i)
-#   message: |-
+#   message: >-
 #     A serious-threat disclosure needs a good-faith belief in a serious and imminent threat to
 #     health or safety (context.serious_imminent_threat).
 deny contains lib.deny(rego.metadata.chain(), {}) if {
@@ -213,7 +213,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P13
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(e)(1)
-#   message: |-
+#   message: >-
 #     A disclosure in a proceeding needs a court order (context.legal_process), or other lawful
 #     process with satisfactory assurances (context.satisfactory_assurances).
 #   requirement:

@@ -37,7 +37,7 @@ permit contains lib.permit(rego.metadata.chain(), {"abuse_victim": "child"}) if 
 #   summary: Report of adult abuse, neglect or domestic violence to an authority authorized by law to receive it.
 #   obligations:
 #     - code: INFORM_VICTIM
-#       message: |-
+#       message: >-
 #         Promptly inform the individual that a report has been made, unless professional judgment
 #         finds that informing them would place them at risk of serious harm, or would inform a
 #         personal representative believed responsible for the abuse (45 CFR 164.512(c)(2)).
@@ -188,7 +188,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   summary: Findings of workplace medical surveillance or a work-related illness or injury, to the employer.
 #   obligations:
 #     - code: NOTIFY_INDIVIDUAL_IN_WRITING
-#       message: |-
+#       message: >-
 #         Give the individual written notice that the findings are disclosed to the employer (at the
 #         time of care, or by posting notice at the worksite) (45 CFR 164.512(b)(1)(v)(D)).
 permit contains lib.permit(rego.metadata.chain(), {}) if {
@@ -221,7 +221,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   rule: P25
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(c)(1)
-#   message: |-
+#   message: >-
 #     A report about an adult victim needs a law requiring it (context.report_required_by_law),
 #     the victim's agreement (context.victim_agrees), or a law authorizing it
 #     (context.authorized_by_law) with professional judgment that it prevents serious harm, or
@@ -243,7 +243,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P27
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(l)
-#   message: |-
+#   message: >-
 #     A workers' compensation disclosure needs a workers' compensation law that authorizes it
 #     (context.authorized_by_law); otherwise the patient's authorization.
 #   requirement:
@@ -262,7 +262,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P29
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(g)(2)
-#   message: |-
+#   message: >-
 #     A funeral director may receive information only after the patient's death
 #     (patient.deceased) or in reasonable anticipation of it (context.professional_judgment).
 #   requirement:
@@ -281,7 +281,7 @@ deny contains lib.deny(rego.metadata.chain(), {}) if {
 #   rule: P30
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(k)
-#   message: |-
+#   message: >-
 #     This specialized government function needs its recipient and facts: correctional_institution
 #     to a correctional institution or law enforcement with patient.inmate and
 #     context.law_enforcement_representations; national_security and protective_services to a
@@ -298,7 +298,7 @@ deny contains lib.deny(rego.metadata.chain(), {"government_function": input.cont
 #   rule: P31
 #   code: NO_PERMISSION
 #   citation: 45 CFR 164.512(b)(1)(iv)-(v)
-#   message: |-
+#   message: >-
 #     A public health disclosure to a person at risk or to an employer needs a law that authorizes
 #     or requires it (context.authorized_by_law).
 deny contains lib.deny(rego.metadata.chain(), {}) if {

@@ -154,7 +154,7 @@ permit contains lib.permit(rego.metadata.chain(), {}) if {
 #   rule: P20
 #   code: BAA_REQUIRED
 #   citation: 45 CFR 160.103 (business associate), 164.502(e), 164.506(c)(1)
-#   message: |-
+#   message: >-
 #     Outside counsel receiving PHI is a business associate: this recipient has no business
 #     associate agreement in force covering legal services (or operations).
 #   requirement:

@@ -17,6 +17,7 @@ queryable_paths := {
 	["v1", "data", "hipaa", "breach", "plan"],
 	["v1", "data", "hipaa", "vendors", "findings"],
 	["v1", "data", "hipaa", "state", "law"],
+	["v1", "data", "hipaa", "state", "laws"],
 	["v1", "data", "hipaa", "interop", "consult"],
 	["v1", "data", "hipaa", "consents", "findings"],
 	["v1", "data", "hipaa", "authorization_forms", "requirements"],

@@ -78,7 +78,7 @@ test_allow_c2_medical_emergency_record if {
 	o == {
 		"citation": "42 CFR 2.51",
 		"code": "DOCUMENT_RATIONALE",
-		"message": concat("\n", [
+		"message": concat(" ", [
 			"Immediately record in the patient's records the name of the medical personnel who received",
 			"the disclosure and their affiliation with any health care facility, the name of the",
 			"individual making the disclosure, the date and time of the disclosure, the nature of the",
@@ -282,7 +282,7 @@ test_deny_c2_combined_proceedings_consent if {
 	d.reasons == [{
 		"citation": "42 CFR 2.12(d), 2.31, 2.61-2.65",
 		"code": "PART2_PROCEEDINGS_RESTRICTED",
-		"message": concat("\n", [
+		"message": concat(" ", [
 			"Part 2 records may be used against the patient only with the patient's proceedings consent",
 			"or a court order authorizing the disclosure with the findings of 42 CFR 2.64(d) or 2.65(d)",
 			"(context.part2_court_order); an ordinary order or a subpoena is not enough.",
@@ -333,7 +333,7 @@ test_deny_c2_internal_operations_needs_consent if {
 	}]
 	d.requirements == [{
 		"code": "OBTAIN_PART2_CONSENT",
-		"message": concat("\n", [
+		"message": concat(" ", [
 			"Obtain the patient's written consent under 42 CFR 2.31 (a single TPO consent covers",
 			"treatment, payment and operations).",
 		]),

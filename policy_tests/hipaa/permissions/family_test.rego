@@ -16,7 +16,7 @@ _relative(patch) := fx.request(object.union(
 _objected_reason := {
 	"code": "PATIENT_OBJECTED", "rule": "P6", "citation": "45 CFR 164.510(b)(2)-(3), (b)(5)",
 	"message": concat("", [
-		"The patient objected to or refused this disclosure (patient.objects true or patient.agrees\n",
+		"The patient objected to or refused this disclosure (patient.objects true or patient.agrees ",
 		"false); only the patient's agreement can change it.",
 	]),
 }
@@ -58,7 +58,7 @@ test_deny_p7_absent_without_judgment_names_requirement if {
 	d.requirements == [{
 		"code": "EXERCISE_PROFESSIONAL_JUDGMENT", "rule": "P7",
 		"message": concat("", [
-			"Have a licensed professional judge whether the disclosure is in the patient's best interest\n",
+			"Have a licensed professional judge whether the disclosure is in the patient's best interest ",
 			"(context.professional_judgment), or obtain the patient's agreement (45 CFR 164.510(b)(3)).",
 		]),
 	}]
@@ -89,8 +89,8 @@ test_deny_p8_capable_patient_objects if {
 	d.reasons == [{
 		"code": "PATIENT_OBJECTED", "rule": "P8", "citation": "45 CFR 164.510(b)(2), (b)(4)",
 		"message": concat("", [
-			"The patient, present and able to decide, objected to disclosure for disaster relief; only a\n",
-			"finding that honouring the objection would interfere with the emergency response\n",
+			"The patient, present and able to decide, objected to disclosure for disaster relief; only a ",
+			"finding that honouring the objection would interfere with the emergency response ",
 			"(context.emergency_response_interference) permits it.",
 		]),
 	}]
@@ -158,7 +158,7 @@ test_deny_p24_objection if {
 	d.reasons == [{
 		"code": "PATIENT_OBJECTED", "rule": "P24", "citation": "45 CFR 164.510(b)(1)(ii), (b)(2)-(3), (b)(5)",
 		"message": concat("", [
-			"The patient objected to or refused this notification (patient.objects true or\n",
+			"The patient objected to or refused this notification (patient.objects true or ",
 			"patient.agrees false); only the patient's agreement can change it.",
 		]),
 	}]

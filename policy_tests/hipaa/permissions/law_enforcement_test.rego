@@ -13,8 +13,8 @@ _police(context) := fx.request({
 _insufficient := {
 	"code": "NO_PERMISSION", "rule": "P14", "citation": "45 CFR 164.512(f)(1)(ii)",
 	"message": concat("", [
-		"A disclosure to law enforcement under legal process needs a court order, court-ordered\n",
-		"warrant, judicial or grand jury subpoena, or an administrative request meeting the three\n",
+		"A disclosure to law enforcement under legal process needs a court order, court-ordered ",
+		"warrant, judicial or grand jury subpoena, or an administrative request meeting the three ",
 		"conditions of 164.512(f)(1)(ii)(C) (context.administrative_request_conditions_met).",
 	]),
 }
@@ -118,7 +118,7 @@ test_deny_p10_to_court_without_process if {
 	d.reasons == [{
 		"code": "NO_PERMISSION", "rule": "P10", "citation": "45 CFR 164.512(a)(2), 164.512(e)(1)",
 		"message": concat("", [
-			"A disclosure required by law to a court needs the process of a judicial proceeding: a court\n",
+			"A disclosure required by law to a court needs the process of a judicial proceeding: a court ",
 			"order, or other lawful process with satisfactory assurances.",
 		]),
 	}]

@@ -167,8 +167,8 @@ _in_state(code) := {"patient": {"state": code}, "requester": {"state": code}}
 _p5_reason := {
 	"code": "NO_PERMISSION", "rule": "P5", "citation": "45 CFR 164.502(g)(3)",
 	"message": concat("", [
-		"A parent is not the personal representative for care the minor consented to; access needs\n",
-		"state law permitting it or, where state law is silent, a licensed professional's judgment\n",
+		"A parent is not the personal representative for care the minor consented to; access needs ",
+		"state law permitting it or, where state law is silent, a licensed professional's judgment ",
 		"(context.professional_judgment).",
 	]),
 }
