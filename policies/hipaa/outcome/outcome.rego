@@ -117,7 +117,8 @@ permission_codes contains p.basis.code if some p in permission_permits
 
 _basis_codes contains b.code if some b in _bases
 
-_bases := {p.basis | some p in _permits} | state.bases
+# The state overlay adds no bases (state.bases is empty), so it is not read per decision.
+_bases := {p.basis | some p in _permits}
 
 # Without break-glass and with no authorization on file, BG2/BG3 and P17's incomplete
 # authorizations are empty: those rules are evaluated only otherwise (and the first body writes
@@ -170,7 +171,6 @@ _accountable if accounting.accountable(_basis_codes)
 # The bundle revision (opa build --revision); "unbundled" under opa test or without a bundle.
 default policy_revision := "unbundled"
 
-policy_revision := revisions[0] if {
-	revisions := [b.manifest.revision | some b in data.system.bundles]
-	count(revisions) > 0
-}
+# The service loads exactly one bundle; a reference instead of a comprehension builds no array
+# per decision.
+policy_revision := data.system.bundles[_].manifest.revision

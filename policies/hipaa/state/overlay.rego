@@ -72,7 +72,7 @@ jurisdictions contains input.patient.state if is_string(input.patient.state)
 
 jurisdictions contains input.requester.state if is_string(input.requester.state)
 
-# The overlay does not add permissions; hipaa.decision reads this seam anyway.
+# The overlay does not add permissions (hipaa.outcome does not read this seam per decision).
 bases := set()
 
 _deidentified if input.data.form == "deidentified"
