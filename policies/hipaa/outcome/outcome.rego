@@ -118,7 +118,7 @@ permission_codes contains p.basis.code if some p in permission_permits
 _basis_codes contains b.code if some b in _bases
 
 # The state overlay adds no bases (state.bases is empty), so it is not read per decision.
-_bases := {p.basis | some p in _permits}
+_bases contains p.basis if some p in _permits
 
 # Without break-glass and with no authorization on file, BG2/BG3 and P17's incomplete
 # authorizations are empty: those rules are evaluated only otherwise (and the first body writes
@@ -171,6 +171,9 @@ _accountable if accounting.accountable(_basis_codes)
 # The bundle revision (opa build --revision); "unbundled" under opa test or without a bundle.
 default policy_revision := "unbundled"
 
-# The service loads exactly one bundle; a reference instead of a comprehension builds no array
-# per decision.
-policy_revision := data.system.bundles[_].manifest.revision
+# The service loads exactly one bundle (two with different revisions would be a conflict, an
+# evaluation error the shim answers with 503); no array is built per decision.
+policy_revision := revision if {
+	some bundle in data.system.bundles
+	revision := bundle.manifest.revision
+}
