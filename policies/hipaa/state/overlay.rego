@@ -79,8 +79,9 @@ _deidentified if input.data.form == "deidentified"
 
 # Every (state, matrix category, requested category) in play: one object lookup each.
 _in_play contains [state, mcat, cat] if {
-	not _deidentified
 	some state in jurisdictions
+	data.config.state_laws[state] # a state without an entry reads no rule below
+	not _deidentified
 	some cat in input.data.categories
 	some mcat in _matrix_categories[cat]
 	data.config.state_laws[state].categories[mcat].citation
