@@ -150,7 +150,16 @@ _obligations contains obligation if {
 	some obligation in p.obligations
 }
 
-_obligations contains obligation if some obligation in part2.obligations
+# Part 2 notices come only with SUD records or SUD counseling notes (hipaa.part2).
+_obligations contains obligation if {
+	"substance_use_disorder" in input.data.categories
+	some obligation in part2.obligations
+}
+
+_obligations contains obligation if {
+	"sud_counseling_notes" in input.data.categories
+	some obligation in part2.obligations
+}
 
 _obligations contains obligation if some obligation in state.obligations
 
