@@ -112,10 +112,8 @@ final_denies contains accounting.recipient_name_required if {
 	_accountable
 }
 
-# Basis codes of the P rules and of everything (for minimum necessary and accounting).
+# Basis codes of the P rules (for minimum necessary); accounting takes those of every basis.
 permission_codes contains p.basis.code if some p in permission_permits
-
-_basis_codes contains b.code if some b in _bases
 
 # The state overlay adds no bases (state.bases is empty), so it is not read per decision.
 _bases contains p.basis if some p in _permits
@@ -175,7 +173,7 @@ _obligations contains accounting.obligation if _accountable
 # The disclosure belongs in an accounting of disclosures (rule A), if it is allowed.
 default _accountable := false
 
-_accountable if accounting.accountable(_basis_codes)
+_accountable if accounting.accountable({b.code | some b in _bases})
 
 # The bundle revision (opa build --revision); "unbundled" under opa test or without a bundle.
 default policy_revision := "unbundled"
