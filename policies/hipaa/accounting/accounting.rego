@@ -29,8 +29,8 @@ accountable_government_functions := {"protective_services", "military"}
 # scope: document
 # description: The disclosure, if allowed on these basis codes, belongs in an accounting of disclosures.
 accountable(basis_codes) if {
+	count(basis_codes & accountable_bases) > 0 # first: most decisions then read no other rule
 	request.form != "deidentified"
-	count(basis_codes & accountable_bases) > 0
 	not "LIMITED_DATA_SET" in basis_codes # 164.528(a)(1)(viii): only an LDS under 164.514(e) (P22)
 }
 
@@ -42,8 +42,8 @@ accountable(basis_codes) if {
 }
 
 accountable(basis_codes) if {
-	request.form != "deidentified"
 	"PART2_CONSENT" in basis_codes
+	request.form != "deidentified"
 	not input.purpose in request.tpo
 }
 

@@ -25,8 +25,8 @@ threshold := data.config.thresholds.bulk_record_count
 #     code: OBTAIN_PRIVACY_OFFICER_APPROVAL
 #     message: Ask the privacy officer to review and approve this bulk disclosure.
 deny contains lib.deny(rego.metadata.chain(), {"record_count": request.record_count, "threshold": threshold}) if {
+	input.purpose != "treatment" # first: a treatment request reads neither rule below
 	is_number(request.record_count)
 	request.record_count > threshold
-	input.purpose != "treatment"
 	not request.context_id("approval_id")
 }

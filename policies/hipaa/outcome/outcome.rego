@@ -112,12 +112,11 @@ final_denies contains accounting.recipient_name_required if {
 	_accountable
 }
 
-# Basis codes of the P rules and of everything (for minimum necessary and accounting).
+# Basis codes of the P rules (for minimum necessary); accounting takes those of every basis.
 permission_codes contains p.basis.code if some p in permission_permits
 
-_basis_codes contains b.code if some b in _bases
-
-_bases := {p.basis | some p in _permits} | state.bases
+# The state overlay adds no bases (state.bases is empty), so it is not read per decision.
+_bases contains p.basis if some p in _permits
 
 # Without break-glass and with no authorization on file, BG2/BG3 and P17's incomplete
 # authorizations are empty: those rules are evaluated only otherwise (and the first body writes
@@ -149,7 +148,16 @@ _obligations contains obligation if {
 	some obligation in p.obligations
 }
 
-_obligations contains obligation if some obligation in part2.obligations
+# Part 2 notices come only with SUD records or SUD counseling notes (hipaa.part2).
+_obligations contains obligation if {
+	"substance_use_disorder" in input.data.categories
+	some obligation in part2.obligations
+}
+
+_obligations contains obligation if {
+	"sud_counseling_notes" in input.data.categories
+	some obligation in part2.obligations
+}
 
 _obligations contains obligation if some obligation in state.obligations
 
@@ -165,12 +173,14 @@ _obligations contains accounting.obligation if _accountable
 # The disclosure belongs in an accounting of disclosures (rule A), if it is allowed.
 default _accountable := false
 
-_accountable if accounting.accountable(_basis_codes)
+_accountable if accounting.accountable({b.code | some b in _bases})
 
 # The bundle revision (opa build --revision); "unbundled" under opa test or without a bundle.
 default policy_revision := "unbundled"
 
-policy_revision := revisions[0] if {
-	revisions := [b.manifest.revision | some b in data.system.bundles]
-	count(revisions) > 0
+# The service loads exactly one bundle (two with different revisions would be a conflict, an
+# evaluation error the shim answers with 503); no array is built per decision.
+policy_revision := revision if {
+	some bundle in data.system.bundles
+	revision := bundle.manifest.revision
 }

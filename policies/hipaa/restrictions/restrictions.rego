@@ -61,6 +61,7 @@ _agreed(restriction) if restriction.reason == "agreed"
 #   citation: 45 CFR 164.522(a)(1)(iii), (a)(1)(v), (a)(1)(vi)
 #   message: A restriction the patient requested applies to this recipient, purpose and information.
 deny contains lib.deny(rego.metadata.chain(), {"restriction_reasons": sort(_reasons)}) if {
+	input.patient.restrictions != [] # the common case (none on file) reads no rule below
 	count(matching) > 0
 	input.purpose in bindable_purposes
 }

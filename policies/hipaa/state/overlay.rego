@@ -72,15 +72,16 @@ jurisdictions contains input.patient.state if is_string(input.patient.state)
 
 jurisdictions contains input.requester.state if is_string(input.requester.state)
 
-# The overlay does not add permissions; hipaa.decision reads this seam anyway.
+# The overlay does not add permissions (hipaa.outcome does not read this seam per decision).
 bases := set()
 
 _deidentified if input.data.form == "deidentified"
 
 # Every (state, matrix category, requested category) in play: one object lookup each.
 _in_play contains [state, mcat, cat] if {
-	not _deidentified
 	some state in jurisdictions
+	data.config.state_laws[state] # a state without an entry reads no rule below
+	not _deidentified
 	some cat in input.data.categories
 	some mcat in _matrix_categories[cat]
 	data.config.state_laws[state].categories[mcat].citation

@@ -48,9 +48,9 @@ optional_enums := {
 # name sorts after validation.rego, so OPA tries the common-case body there first.
 _well_formed_facts if {
 	_v12_context_given
-	input.patient.state in states_or_null
-	input.requester.state in states_or_null
-	input.recipient.state in states_or_null
+	input.patient.state in vocabulary.states_or_null
+	input.requester.state in vocabulary.states_or_null
+	input.recipient.state in vocabulary.states_or_null
 	_age_or_null(input.patient.age)
 	{
 		true, false, input.patient.present, input.patient.incapacitated, input.patient.deceased,
