@@ -207,33 +207,29 @@ def test_part2_records_add_the_part2_note(opa_server):
     assert "164.400-414" in plan["part2"]["text"]
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(
-    discovered=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
-    affected=st.dictionaries(
-        st.sampled_from(STATES), st.integers(min_value=0, max_value=20_000), min_size=1
-    ),
-)
+def _any_plan(examples: int):
+    """Any discovery date and any affected states, ``examples`` times (against the oracle)."""
+    return lambda test: settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )(
+        given(
+            discovered=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
+            affected=st.dictionaries(
+                st.sampled_from(STATES), st.integers(min_value=0, max_value=20_000), min_size=1
+            ),
+        )(test)
+    )
+
+
+@_any_plan(40)
 def test_any_date_and_any_states_match_the_oracle(opa_server, discovered, affected):
     plan = _plan(opa_server, {"discovered_on": discovered.isoformat(), "affected": affected})
     _check(plan, discovered, affected)
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(
-    discovered=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
-    affected=st.dictionaries(
-        st.sampled_from(STATES), st.integers(min_value=0, max_value=20_000), min_size=1
-    ),
-)
+@_any_plan(30)
 def test_a_covered_entity_plan_matches_the_oracle(opa_server, discovered, affected):
     body = {"discovered_on": discovered.isoformat(), "affected": affected, "covered_entity": True}
     _check(_plan(opa_server, body), discovered, affected, covered_entity=True)
