@@ -8,6 +8,9 @@ conversion (docs/interop.md §3); whether the law honours it is the policy's ``h
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +19,7 @@ from fhir.resources.consent import Consent as ConsentR5
 from fhir.resources.R4B.consent import Consent as ConsentR4
 from pydantic import ValidationError
 
+from service import jsonio
 from service.errors import pointer
 from service.interop.vocabulary import Vocabulary
 
@@ -104,6 +108,57 @@ def _depth(prov: Any, level: int = 1) -> int:
     return max([level, *(_depth(c, level + 1) for c in children if isinstance(c, dict))])
 
 
+class _Validated:
+    """The digests of the last ``size`` resources that passed model validation (an LRU).
+
+    Validating a Consent with the models is most of what a consult costs the shim, and the same
+    consents arrive again and again. The key is the SHA-256 of the resource's JSON bytes (keys in
+    the order sent): a resource whose content differs in any way, the same id included, is
+    validated afresh. Only successes are kept; a resource that fails is checked every time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: bytes) -> bool:
+        with self._lock:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                return True
+        return False
+
+    def add(self, key: bytes) -> None:
+        with self._lock:
+            self._seen[key] = None
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.size:
+                self._seen.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
+VALIDATED = _Validated(size=1024)
+
+
+def _validate(model: type, resource: dict[str, Any], path: str) -> None:
+    """``model.model_validate(resource)``, skipped for a resource that passed before."""
+    key = model.__module__.encode() + hashlib.sha256(jsonio.dumps(resource)).digest()
+    if key in VALIDATED:
+        return
+    try:
+        model.model_validate(resource)
+    except ValidationError as exc:
+        raise ConsentProblem(_model_errors(exc, path)) from None
+    except (TypeError, ValueError) as exc:  # the model library's own checks
+        raise ConsentProblem(
+            [{"path": path, "message": f"is not a valid FHIR Consent: {exc}"}]
+        ) from None
+    VALIDATED.add(key)
+
+
 def parse(resource: Any, path: str, vocab: Vocabulary) -> Consent:
     """Parse and check one Consent; ``path`` is its JSON Pointer in the hook request."""
     if isinstance(resource, dict) and _depth(resource.get("provision")) > MAX_PROVISION_DEPTH:
@@ -113,15 +168,7 @@ def parse(resource: Any, path: str, vocab: Vocabulary) -> Consent:
     if not isinstance(resource, dict) or resource.get("resourceType") != "Consent":
         raise ConsentProblem([{"path": path, "message": "must be a FHIR Consent resource"}])
     version = _version(resource)
-    model = ConsentR5 if version == "R5" else ConsentR4
-    try:
-        model.model_validate(resource)
-    except ValidationError as exc:
-        raise ConsentProblem(_model_errors(exc, path)) from None
-    except (TypeError, ValueError) as exc:  # the model library's own checks
-        raise ConsentProblem(
-            [{"path": path, "message": f"is not a valid FHIR Consent: {exc}"}]
-        ) from None
+    _validate(ConsentR5 if version == "R5" else ConsentR4, resource, path)
     cid = resource.get("id")
     if not isinstance(cid, str) or not cid:
         raise ConsentProblem([{"path": path + "/id", "message": "is required (Consent/<id>)"}])
