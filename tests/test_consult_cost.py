@@ -1,15 +1,19 @@
-"""The cache of Consents that passed FHIR model validation (docs/interop.md §3): a resource is
-skipped only when its JSON bytes are those of one that passed; any change is validated afresh."""
+"""What makes a consult cheaper changes nothing it decides (docs/interop.md §3, §7): a Consent is
+skipped by the FHIR models only when its JSON bytes are those of one that passed (any change is
+validated afresh), and the translation leaves the hook request as it was sent."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 
 from service.interop import consents
 from service.interop.consents import VALIDATED, ConsentProblem, parse
+from service.interop.translate import translate
 from service.interop.vocabulary import load_vocabulary
 from service.sidecar import policy_dir
-from tests.interop_fixtures import CONSULT, consult, part2_consent
+from tests.interop_fixtures import CONSULT, PATIENT, consult, extension, part2_consent
 
 
 @pytest.fixture
@@ -87,3 +91,15 @@ def test_a_consult_with_a_changed_consent_is_refused_after_the_valid_one(client)
     assert error["code"] == "invalid_request"
     assert [d["path"] for d in error["details"]] == ["/context/consent/0/dateTime"]
     assert client.post(CONSULT, json=consult([part2_consent()])).status_code == 200
+
+
+def test_translation_leaves_the_hook_request_unchanged(vocab):
+    hook = consult([part2_consent()], purpose=["TREAT", "HPAYMT"], facts=extension())
+    assert "id" not in hook["extension"]["org.hipaa-gate.request"]["recipient"]  # from the actor
+    sent = copy.deepcopy(hook)
+    enums = {"recipient_type": ["provider", "health_plan"], "purpose": ["treatment", "payment"]}
+    tr = translate(hook, vocab=vocab, today="2026-11-28", options={}, enums=enums)
+    assert hook == sent
+    assert [r["purpose"] for r in tr.requests] == ["treatment", "payment"]
+    assert {r["recipient"]["id"] for r in tr.requests} == {"npi-0000000002"}
+    assert {r["patient"]["id"] for r in tr.requests} == {PATIENT}
