@@ -117,12 +117,13 @@ def discovery() -> Response:
     return jsonify(DISCOVERY)
 
 
-def _translation(body: Any) -> Translation:
+def _translation(body: Any, now: str) -> Translation:
+    """The translation of ``body``, with consents judged in force on ``now``'s (UTC) day."""
     _, interop = _states()
     return translate(
         body,
         vocab=interop.vocab,
-        today=utc_now()[:10],
+        today=now[:10],
         options=interop.options,
         enums=interop.enums,
     )
@@ -229,8 +230,8 @@ def consult() -> Response:
     g.endpoint_label = "cds_consult"
     state, interop = _states()
     body = read_json(request, state.config["MAX_BODY_BYTES"])
-    tr = _translation(body)
-    now = utc_now()
+    now = utc_now()  # one reading of the clock: the consents' day and the decision time
+    tr = _translation(body, now)
     inputs = _opa_inputs(tr, now)
     structlog.contextvars.bind_contextvars(hook_instance=tr.hook_instance)
     decisions = [_decide(opa_input, tr) for opa_input in inputs]
@@ -317,8 +318,9 @@ def translate_consents() -> Response:
     g.endpoint_label = "consents_translate"
     state, _ = _states()
     body = read_json(request, state.config["MAX_BODY_BYTES"])
-    tr = _translation(body)
-    _opa_inputs(tr, utc_now())  # the same validation as the consult
+    now = utc_now()
+    tr = _translation(body, now)
+    _opa_inputs(tr, now)  # the same validation as the consult
     try:
         answer = query(FINDINGS_DOCUMENT, {"consents": tr.consent_facts})
     except OpaError as exc:
