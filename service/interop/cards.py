@@ -70,16 +70,20 @@ def _categories(decisions: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def obligations(decisions: list[dict[str, Any]], vocab: Vocabulary) -> list[dict[str, Any]]:
-    """LEAP obligations of an allow: REDACT what was not requested or is withheld; NORDSCLCD."""
+def obligations(
+    decisions: list[dict[str, Any]],
+    vocab: Vocabulary,
+    notices: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """LEAP obligations of an allow: REDACT what was not requested or is withheld; NORDSCLCD.
+    ``notices``: the decisions' ``_notices`` when the caller has them already."""
     if not all(d["allow"] for d in decisions):
         return []
     requested = set(_categories(decisions))
+    requested_labels = {vocab.category_labels.get(c) for c in requested}
     codes = []
     for category, label in vocab.category_labels.items():
-        if category not in requested and not any(
-            vocab.category_labels.get(c) == label for c in requested
-        ):
+        if category not in requested and label not in requested_labels:
             codes.append({"system": vocab.act_code, "code": label})
     codes = list({c["code"]: c for c in codes}.values())
     withheld: dict[str, None] = {}
@@ -93,7 +97,8 @@ def obligations(decisions: list[dict[str, Any]], vocab: Vocabulary) -> list[dict
         out.append(
             {"id": {"system": vocab.act_code, "code": "REDACT"}, "parameters": {"codes": codes}}
         )
-    notices = _notices(decisions)
+    if notices is None:
+        notices = _notices(decisions)
     if notices:
         out.append(
             {
@@ -120,7 +125,11 @@ def _notices(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def security_labels(decisions: list[dict[str, Any]], vocab: Vocabulary) -> list[dict[str, str]]:
+def security_labels(
+    decisions: list[dict[str, Any]],
+    vocab: Vocabulary,
+    notices: list[dict[str, Any]] | None = None,
+) -> list[dict[str, str]]:
     """``meta.security`` for the outgoing data of an allow (empty for a deny)."""
     if not all(d["allow"] for d in decisions):
         return []
@@ -135,7 +144,9 @@ def security_labels(decisions: list[dict[str, Any]], vocab: Vocabulary) -> list[
     if any(d.get("_part2") for d in decisions):
         labels.append({"system": vocab.act_code, "code": vocab.raw["part2_policy_label"]})
     labels += [{"system": vocab.act_code, "code": vocab.category_labels[c]} for c in sensitive]
-    if _notices(decisions):
+    if notices is None:
+        notices = _notices(decisions)
+    if notices:
         labels.append({"system": vocab.act_code, "code": "NORDSCLCD"})
     return list({lab["code"]: lab for lab in labels}.values())
 
@@ -154,12 +165,13 @@ def card(
 ) -> dict[str, Any]:
     main = governing(decisions)
     summary = verdict(main)
+    notices = _notices(decisions)
     extension: dict[str, Any] = {
         "decision": summary,
         "basedOn": based_on,
-        "obligations": obligations(decisions, vocab),
+        "obligations": obligations(decisions, vocab, notices),
         "org.hipaa-gate.decision": public(main),
-        "org.hipaa-gate.security-labels": security_labels(decisions, vocab),
+        "org.hipaa-gate.security-labels": security_labels(decisions, vocab, notices),
         "org.hipaa-gate.consent-findings": findings,
         "org.hipaa-gate.consents-ignored": ignored,
     }
