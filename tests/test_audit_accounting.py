@@ -9,9 +9,8 @@ import json
 
 import pytest
 
-from service import accounting
-from service.audit import archive, disclosures
-from service.patient_ref import patient_ref
+from service.audit import accounting, archive, disclosures
+from service.records.patient_ref import patient_ref
 from tests.test_accounting import KEY, PATIENT, record, write_log
 
 REF = patient_ref(KEY, PATIENT)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from service import replay
-from service.cli import main
-from service.sidecar import policy_dir
+from service.audit import replay
+from service.cli.main import main
+from service.paths import policy_dir
 from tests.test_accounting import PRIVACY_OFFICER, disclosure, drive
 
 # ---------------------------------------------------------------- comparing (unit)

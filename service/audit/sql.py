@@ -86,7 +86,7 @@ def lines(path: str, compression: str) -> str:
 def line_check(path: str, compression: str) -> str:
     """Counts for one JSON-lines file: non-blank lines, other events, unusable lines.
 
-    The same tests as ``service.logfiles`` (a JSON object with a non-empty string ``timestamp``
+    The same tests as ``service.records.files`` (a JSON object with a non-empty string ``timestamp``
     and ``decision_id`` and a boolean ``allow``), with one parse of each line; a file with any
     unusable line is re-read line by line to report each with its number.
     """
@@ -175,7 +175,7 @@ def parquet_source(paths: list[str], src: int) -> str:
 
 def decisions_view(sources: list[str], *, deduplicate: bool) -> tuple[str, str]:
     """``decisions_all`` (every copy) and ``decisions`` (each ``decision_id`` once: the first
-    copy, except that a denial wins over an allow, as in ``service.logfiles.deduplicate``).
+    copy, except that a denial wins over an allow, as in ``service.records.files.deduplicate``).
 
     Without ``deduplicate`` (one source, or the archive alone, which holds each id once)
     ``decisions`` is ``decisions_all`` without the window that would sort every row.
@@ -293,7 +293,7 @@ QUERIES: dict[str, str] = {
     # ---- accounting of disclosures (164.528; 42 CFR 2.25): the patient's accountable records,
     # each decision once (the first copy read), none that also has a denial record (a decision
     # whose record could not be made durable: the client got a 503); the window and formats are
-    # applied by service.accounting exactly as for the line-by-line reader.
+    # applied by service.audit.accounting exactly as for the line-by-line reader.
     "accounting": """
 SELECT decision_id, timestamp, recipient_type, recipient_id, recipient_name, recipient_address,
   purpose, categories, elements_permitted, basis

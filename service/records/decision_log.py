@@ -21,9 +21,9 @@ from typing import Any, NoReturn
 import structlog
 
 from service import jsonio
-from service.logs import StdoutLineLogger, as_line, write_stdout
-from service.patient_ref import replace_patient_id
-from service.runtime_dir import private_runtime_dir
+from service.log_config import StdoutLineLogger, as_line, write_stdout
+from service.records.patient_ref import replace_patient_id
+from service.records.runtime_dir import private_runtime_dir
 
 EVENT = "disclosure_decision"
 REDACTED = "[redacted]"
@@ -57,7 +57,7 @@ class DecisionLogFile:
         self._lock = threading.Lock()
         # Shared by every worker writing this path: some failures (a full disk) can only be seen
         # by writing, so the last failure is remembered in a marker file that readiness reads,
-        # in a directory only this user can write (service.runtime_dir).
+        # in a directory only this user can write (service.records.runtime_dir).
         key = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:16]
         marker_dir = private_runtime_dir(runtime_dir)
         self.failure_marker = marker_dir / f"log-failed-{key}"
