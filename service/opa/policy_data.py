@@ -18,7 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from service.errors import pointer
-from service.sidecar import REPO_DIR, policy_dir
+from service.paths import REPO_DIR, policy_dir
 
 SCHEMA_DIR = REPO_DIR / "schemas"
 SERVICE_SCHEMA_DIR = REPO_DIR / "service" / "schemas"
@@ -33,7 +33,7 @@ class PolicyDataError(ValueError):
 
 
 def _request_purposes() -> set[str]:
-    from service.opa_input import load_schema
+    from service.opa.input import load_schema
 
     return set(load_schema("request.schema.json")["$defs"]["purpose"]["enum"])
 
