@@ -12,7 +12,7 @@ from service.interop import consents
 from service.interop.consents import VALIDATED, ConsentProblem, parse
 from service.interop.translate import translate
 from service.interop.vocabulary import load_vocabulary
-from service.sidecar import policy_dir
+from service.paths import policy_dir
 from tests.interop_fixtures import CONSULT, PATIENT, consult, extension, part2_consent
 
 
