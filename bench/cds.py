@@ -4,8 +4,10 @@ Per round, at one fixed arrival rate below both capacities, the same shim (`fsyn
 the worked example consult (examples/cds-hooks/part2-referral.request.json: one R4 Part 2
 Consent) and, as its equivalent, the decide request `/v1/consents/translate` shows for it,
 alternately in one attack (so the host's drift touches both alike); the figure is the consult's
-median latency minus the decide median, per round, then the median over the rounds.
-`make bench` runs the pair in each of its rounds; `python bench/cds.py` runs only this pair (a
+median latency minus the decide median, per round, then the median over the rounds. The same
+Consent comes every time, so after each worker's first consult it is not validated by the FHIR
+models again (docs/interop.md §3): the figure is that of a client consulting again on a patient
+whose consents it sent before. `make bench` runs the pair in each of its rounds; `python bench/cds.py` runs only this pair (a
 short measurement).
 """
 
