@@ -7,8 +7,8 @@ alternately in one attack (so the host's drift touches both alike); the figure i
 median latency minus the decide median, per round, then the median over the rounds. The same
 Consent comes every time, so after each worker's first consult it is not validated by the FHIR
 models again (docs/interop.md §3): the figure is that of a client consulting again on a patient
-whose consents it sent before. `make bench` runs the pair in each of its rounds; `python bench/cds.py` runs only this pair (a
-short measurement).
+whose consents it sent before. `make bench` runs the pair in each of its rounds;
+`python bench/cds.py` runs only this pair (a short measurement).
 """
 
 from __future__ import annotations
