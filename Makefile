@@ -94,7 +94,7 @@ decide: install ## One decision without a server: make decide FILE=examples/requ
 
 .PHONY: bundle
 bundle: tools venv ## Build .build/bundle.tar.gz as `hipaa-gate serve` does (revision in .build/bundle.revision), for docker compose
-	@$(PY) -c 'from service.sidecar import build_bundle; b, r = build_bundle("policies", ".build"); open(".build/bundle.revision", "w").write(r + "\n"); print(b, r)'
+	@$(PY) -c 'from service.opa.sidecar import build_bundle; b, r = build_bundle("policies", ".build"); open(".build/bundle.revision", "w").write(r + "\n"); print(b, r)'
 
 ##@ Checks
 

@@ -1,4 +1,4 @@
-"""gunicorn configuration for hipaa-gate; the settings live in ``service/gunicorn_config.py``."""
+"""gunicorn configuration for hipaa-gate; the settings live in ``service/server/gunicorn_settings.py``."""
 
 import os
 
@@ -7,8 +7,8 @@ import os
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
-from service.gunicorn_config import *  # noqa: F403
-from service.gunicorn_config import on_starting as _on_starting
+from service.server.gunicorn_settings import *  # noqa: F403
+from service.server.gunicorn_settings import on_starting as _on_starting
 from service.metrics import prepare_multiprocess_dir
 
 

@@ -24,7 +24,8 @@ import fixtures
 import policy_eval
 from stats import percentile
 
-from service.sidecar import build_bundle, opa_binary, policy_dir
+from service.opa.sidecar import build_bundle
+from service.paths import opa_binary, policy_dir
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "policy_tests" / "scenarios"

@@ -4,7 +4,7 @@
    a small file of planted anomalies);
 2. each measurement runs in a fresh Python process, which reports its wall time and peak RSS:
    - the accounting of disclosures for one patient with today's line-by-line reader
-     (``service.accounting.from_logs``) over the gzip files;
+     (``service.audit.accounting.from_logs``) over the gzip files;
    - the same accounting on DuckDB over the same gzip files;
    - ``logs archive`` of every file into the Parquet archive (verified record by record);
    - the same accounting on DuckDB over the archive (the headline ``accounting_5m_s``);
@@ -52,10 +52,9 @@ def _child(kind: str, manifest: dict, work: Path) -> dict:
     """Run one measurement in this (fresh) process; return its result and own figures."""
     import datetime as dt
 
-    from service import accounting
-    from service.audit import archive, disclosures, findings, policy
+    from service.audit import accounting, archive, disclosures, findings, policy
     from service.audit.engine import Engine
-    from service.patient_ref import patient_ref
+    from service.records.patient_ref import patient_ref
 
     ref = patient_ref(manifest["key"], manifest["bench_patient"])
     window = accounting.Window(dt.date(2020, 1, 1), dt.date(2026, 12, 31))

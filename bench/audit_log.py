@@ -28,7 +28,7 @@ import duckdb
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from service.patient_ref import patient_ref  # noqa: E402
+from service.records.patient_ref import patient_ref  # noqa: E402
 
 TZ = "America/New_York"
 KEY = "bench-synthetic-key-0123456789abcdef"

@@ -26,7 +26,8 @@ import requests
 import stack
 import toolchain
 
-from service.sidecar import build_bundle, policy_dir
+from service.opa.sidecar import build_bundle
+from service.paths import policy_dir
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "cds-hooks" / "part2-referral.request.json"

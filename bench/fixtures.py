@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.opa_input import build_opa_input
+from service.opa.input import build_opa_input
 
 DEFAULT_NOW = "2026-11-28T12:00:00Z"  # the fixtures' documented default
 

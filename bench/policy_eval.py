@@ -10,7 +10,7 @@ from pathlib import Path
 from fixtures import Scenario
 from stats import percentile
 
-from service.sidecar import OPA_STORE_FLAG, opa_env
+from service.opa.sidecar import OPA_STORE_FLAG, opa_env
 
 QUERY = "data.hipaa.decision"
 REPO = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ class EvalResult:
 
 
 def _bench_env() -> dict[str, str]:
-    # The Go runtime settings the sidecar runs with (service.sidecar.OPA_RUNTIME_ENV: GOGC,
+    # The Go runtime settings the sidecar runs with (service.opa.sidecar.OPA_RUNTIME_ENV: GOGC,
     # GOMEMLIMIT), so the evaluations collect garbage as often as in production. One evaluation
     # runs on one goroutine; GOMAXPROCS=1 keeps the Go runtime from spreading the benchmark loop
     # and its garbage collector over both (shared) cores, which on this machine made `opa bench`

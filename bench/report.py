@@ -89,8 +89,8 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
     w("")
     w("## Settings and fairness\n")
     w(
-        "- OPA: `service.sidecar.OpaSidecar` (hardened flags, bundle from "
-        "`service.sidecar.build_bundle`) on a free loopback port; one instance serves both the "
+        "- OPA: `service.opa.sidecar.OpaSidecar` (hardened flags, bundle from "
+        "`service.opa.sidecar.build_bundle`) on a free loopback port; one instance serves both the "
         "direct attacks and the shim."
     )
     w(
@@ -102,7 +102,7 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
     w(
         f"- Client: vegeta, JSON targets cycling through the {context['scenario_count']} "
         "scenarios in the same order for both targets. Direct OPA receives exactly the input the "
-        "shim would build (`service.opa_input.build_opa_input`, `now` = start of the run) as "
+        "shim would build (`service.opa.input.build_opa_input`, `now` = start of the run) as "
         "`POST /v1/data/hipaa/decision`; the shim receives the scenario's request as "
         "`POST /v1/disclosures/decide`."
     )
@@ -139,7 +139,8 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
     w("- Policy evaluation: `opa bench --optimize-store-for-read-speed -b <bundle> -i <input> "
       "data.hipaa.decision` per scenario with `GOMAXPROCS=1` (one evaluation is "
       "single-threaded; see `bench/policy_eval.py`) and the sidecar's settings (its store flag "
-      "`service.sidecar.OPA_STORE_FLAG` and Go runtime settings `service.sidecar.OPA_RUNTIME_ENV`: "
+      "`service.opa.sidecar.OPA_STORE_FLAG` and Go runtime settings "
+    "`service.opa.sidecar.OPA_RUNTIME_ENV`: "
       "`GOGC=400`, `GOMEMLIMIT=100MiB`; the OPA of the load tests runs with them too). "
       "p50 = median over scenarios of each scenario's median `timer_rego_query_eval_ns`; "
       "p99 = nearest-rank p99 over scenarios of each scenario's p99 (with fewer than 100 "

@@ -33,7 +33,8 @@ import stack
 import targets
 import toolchain
 
-from service.sidecar import build_bundle, opa_binary, policy_dir
+from service.opa.sidecar import build_bundle
+from service.paths import opa_binary, policy_dir
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "policy_tests" / "scenarios"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from service.sidecar import OpaSidecar, free_port
+from service.opa.sidecar import OpaSidecar, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -15,10 +15,11 @@ from werkzeug.exceptions import HTTPException
 
 from service import config as config_mod
 from service import metrics
-from service.api import bp
-from service.auth import token_allowed
-from service.authorization_forms_api import bp as authorization_forms_bp
-from service.decision_log import DecisionLogFile, StdoutOnly, make_decision_logger
+from service.api.auth import token_allowed
+from service.api.authorizations import bp as authorization_forms_bp
+from service.api.decisions import bp
+from service.api.openapi_examples import attach_examples
+from service.api.request_warnings import load_role_catalog
 from service.errors import (
     ApiError,
     InternalError,
@@ -30,12 +31,11 @@ from service.errors import (
 )
 from service.interop import register as register_interop
 from service.jsonio import JsonProvider
-from service.logs import configure_logging
-from service.opa_client import OpaClient
-from service.opa_input import ecma_regex, load_element_catalog, load_schema, prepare_validation
-from service.openapi_examples import attach_examples
-from service.request_warnings import load_role_catalog
-from service.sidecar import PACKAGE_DIR
+from service.log_config import configure_logging
+from service.opa.client import OpaClient
+from service.opa.input import ecma_regex, load_element_catalog, load_schema, prepare_validation
+from service.paths import PACKAGE_DIR
+from service.records.decision_log import DecisionLogFile, StdoutOnly, make_decision_logger
 
 log = structlog.get_logger("hipaa_gate")
 
@@ -54,9 +54,9 @@ class AppState:
 
 
 def load_openapi(explorer: bool = True) -> dict[str, Any]:
-    """``service/openapi.json`` with the request schemas from ``service/schemas`` embedded (and
+    """``service/api/openapi.json`` with the request schemas from ``service/schemas`` embedded (and
     without the explorer's paths when the explorer is off: then they are not routed)."""
-    doc = json.loads((PACKAGE_DIR / "openapi.json").read_text(encoding="utf-8"))
+    doc = json.loads((PACKAGE_DIR / "api" / "openapi.json").read_text(encoding="utf-8"))
     if not explorer:
         doc["paths"] = {k: v for k, v in doc["paths"].items() if not k.startswith("/explorer")}
     schemas = doc["components"]["schemas"]
@@ -97,7 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         # One byte over the limit: werkzeug stops reading a chunked body there (without raising),
-        # so a body longer than the limit is seen as limit + 1 bytes and refused (service.body).
+        # so a body longer than the limit is seen as limit + 1 bytes and refused (service.api.body).
         MAX_CONTENT_LENGTH=cfg["MAX_BODY_BYTES"] + 1,
         JSON_SORT_KEYS=False,
         TRUSTED_HOSTS=None,
@@ -201,7 +201,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_interop(app)
     attach_examples(state.openapi)  # examples of the operations built in code (interop)
     if cfg["EXPLORER"]:  # the decision explorer page: development, or switched on explicitly
-        from service import explorer
+        from service.api import explorer
 
         app.register_blueprint(explorer.bp)
     return app

@@ -3,7 +3,7 @@
 ``POST /v1/authorizations/requirements`` answers what a valid HIPAA authorization,
 psychotherapy-notes authorization or 42 CFR Part 2 consent must contain for given states,
 categories, purpose, recipient type and document type (policies/hipaa/authorization_forms),
-each item with its citation (the view is in ``service.authorization_forms_api``).
+each item with its citation (the view is in ``service.api.authorizations``).
 ``hipaa-gate authorization-form`` renders those requirements as a printable template (HTML or
 Markdown) with Jinja2, the template engine Flask ships with: the elements become fields to fill
 in, the statements are printed. This module does not import Flask (a CLI command that does not
@@ -20,8 +20,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from service.errors import RequestValidationError
-from service.opa_client import OpaClient
-from service.opa_input import validate_request
+from service.opa.client import OpaClient
+from service.opa.input import validate_request
 
 REQUIREMENTS_DOCUMENT = "hipaa/authorization_forms/requirements"
 SCHEMA = "authorization_requirements.schema.json"
@@ -159,8 +159,8 @@ def fetch(client: OpaClient, body: dict[str, Any]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from service.replay import local_opa
-    from service.sidecar import policy_dir
+    from service.audit.replay import local_opa
+    from service.paths import policy_dir
 
     body = {
         "states": [s.strip().upper() for v in args.states for s in v.split(",") if s.strip()],

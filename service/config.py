@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from service.patient_ref import DEVELOPMENT_KEY
-from service.sidecar import policy_dir
+from service.paths import policy_dir
+from service.records.patient_ref import DEVELOPMENT_KEY
 
 PREFIX = "HIPAA_GATE_"
 
@@ -39,13 +39,13 @@ DEFAULTS: dict[str, Any] = {
     # The decision explorer page (/explorer): unset, on exactly in development mode.
     "EXPLORER": None,
     # Private directory (0700) for files the workers share; default $XDG_RUNTIME_DIR/hipaa-gate
-    # or <tmp>/hipaa-gate-<uid> (service.runtime_dir).
+    # or <tmp>/hipaa-gate-<uid> (service.records.runtime_dir).
     "RUNTIME_DIR": None,
-    # Read by gunicorn's configuration (service/gunicorn_config.py); checked here so that a bad
-    # value stops `hipaa-gate serve` before anything starts, naming the variable.
+    # Read by gunicorn's configuration (service/server/gunicorn_settings.py); checked here so that
+    # a bad value stops `hipaa-gate serve` before anything starts, naming the variable.
     "KEEPALIVE": 75,
     "GRACEFUL_TIMEOUT": 10,
-    # Slow clients (service/gunicorn_worker.py): seconds to send a request head (from its first
+    # Slow clients (service/server/worker.py): seconds to send a request head (from its first
     # byte) and then its body; connections one worker holds (open, idle or in use).
     "HEAD_TIMEOUT": 10,
     "BODY_TIMEOUT": 10,

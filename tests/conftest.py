@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from service.sidecar import OpaSidecar, build_bundle, free_port, policy_dir
+from service.opa.sidecar import OpaSidecar, build_bundle, free_port
+from service.paths import policy_dir
 
 # Tests configure the app explicitly; stray HIPAA_GATE_* settings from the shell must not leak in.
 for _name in list(os.environ):

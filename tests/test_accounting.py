@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from service import accounting
-from service.logfiles import Problem, ReadStats, read_records
-from service.patient_ref import DEVELOPMENT_KEY, patient_ref
+from service.audit import accounting
+from service.records.files import Problem, ReadStats, read_records
+from service.records.patient_ref import DEVELOPMENT_KEY, patient_ref
 
 KEY = "test-key-0123456789abcdef"
 PATIENT = "p-test-0001"
@@ -721,7 +721,7 @@ def drive(client, bodies: dict[str, dict]) -> dict[str, dict]:
 def test_accounting_of_a_log_written_by_the_running_service(
     client, decision_log_path, tmp_path, capsys, monkeypatch
 ):
-    from service.cli import main
+    from service.cli.main import main
 
     accountable = drive(client, ACCOUNTABLE)
     excluded = drive(client, EXCLUDED)

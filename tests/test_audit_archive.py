@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from service import cli
 from service.audit import archive
+from service.cli import main as cli
 from tests.audit_records import WEDNESDAY, decision, local, write_log
 
 

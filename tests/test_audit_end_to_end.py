@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from service import cli
+from service.cli import main as cli
 from tests.conftest import read_log, request_body
 
 DECIDE = "/v1/disclosures/decide"

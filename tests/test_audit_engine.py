@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from service import cli
 from service.audit.engine import Engine
-from service.logfiles import Problem
+from service.cli import main as cli
+from service.records.files import Problem
 from tests.audit_records import WEDNESDAY, decision, local, write_log
 
 
@@ -115,7 +115,7 @@ def test_commands_exit_1_when_a_line_could_not_be_read_and_2_on_errors(tmp_path,
 
 def test_audit_query_filters_and_formats(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HIPAA_GATE_PATIENT_REF_KEY", "test-key-0123456789abcdef")
-    from service.patient_ref import patient_ref
+    from service.records.patient_ref import patient_ref
 
     ref = patient_ref("test-key-0123456789abcdef", "p-test-0042")
     mine = decision(

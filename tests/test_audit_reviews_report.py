@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from service import cli
 from service.audit import reviews
+from service.cli import main as cli
 from tests.audit_records import REF_B, WEDNESDAY, config, decision, local, write_log
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from service.authorization_forms import render
-from service.cli import main
+from service.cli.main import main
 from tests.conftest import request_body
 
 REQUIREMENTS = "/v1/authorizations/requirements"
@@ -358,7 +358,7 @@ def _policy_data(name: str) -> Any:
 def test_form_data_satisfies_its_schema_and_names_known_values():
     from jsonschema import Draft202012Validator
 
-    from service.opa_input import load_schema
+    from service.opa.input import load_schema
 
     schema = json.loads((ROOT / "schemas/authorization_forms.schema.json").read_text("utf-8"))
     Draft202012Validator.check_schema(schema)

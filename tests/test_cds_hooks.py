@@ -11,7 +11,8 @@ import uuid
 import pytest
 from jsonschema import Draft202012Validator
 
-from service.sidecar import free_port, policy_dir
+from service.opa.sidecar import free_port
+from service.paths import policy_dir
 from tests.conftest import read_log
 from tests.contract import CDS_LOG_FIELDS
 from tests.interop_fixtures import (
@@ -444,7 +445,7 @@ def test_an_fsync_failure_after_the_write_leaves_the_denial_last_in_the_file(
     followed in the file by the denial (same decision_id), and the client gets a 503."""
     import errno
 
-    from service import decision_log
+    from service.records import decision_log
 
     calls = []
 

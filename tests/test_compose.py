@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.sidecar import OPA_RUNTIME_ENV, OpaSidecar
+from service.opa.sidecar import OPA_RUNTIME_ENV, OpaSidecar
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_TEXT = (REPO / "docker-compose.yml").read_text()
@@ -91,7 +91,7 @@ def test_the_bundle_is_built_with_the_content_hash_revision():
     makefile = (REPO / "Makefile").read_text()
     recipe = re.search(r"^bundle:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
     assert recipe, "Makefile has no bundle target"
-    assert "build_bundle(" in recipe.group(1)  # service.sidecar: revision = content hash
+    assert "build_bundle(" in recipe.group(1)  # service.opa.sidecar: revision = content hash
     assert ".build/bundle.revision" in recipe.group(1)
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from service import config
 from service.app import create_app
-from service.opa_client import OpaClient
-from service.patient_ref import DEVELOPMENT_KEY, patient_ref
-from service.sidecar import OpaSidecar, free_port
+from service.opa.client import OpaClient
+from service.opa.sidecar import OpaSidecar, free_port
+from service.records.patient_ref import DEVELOPMENT_KEY, patient_ref
 from tests.conftest import request_body
 
 

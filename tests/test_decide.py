@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from service.patient_ref import DEVELOPMENT_KEY, patient_ref
+from service.records.patient_ref import DEVELOPMENT_KEY, patient_ref
 from tests.conftest import SAMPLE_PATIENT_ID, TEST_NOW, fixed_clock, read_log, request_body
 from tests.contract import LOG_FIELDS
 

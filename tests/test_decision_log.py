@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import threading
 
-from service.decision_log import DecisionLogFile, decision_record, make_decision_logger
+from service.records.decision_log import DecisionLogFile, decision_record, make_decision_logger
 
 WORKERS = 4
 RECORDS = 150
@@ -107,8 +107,8 @@ def test_fsync_failure_raises_marks_the_failure_and_leaks_no_descriptor(tmp_path
 
     import pytest
 
-    from service import decision_log
-    from service.decision_log import DecisionLogError
+    from service.records import decision_log
+    from service.records.decision_log import DecisionLogError
 
     path = tmp_path / "log.jsonl"
     sink = DecisionLogFile(path, fsync=True, stdout=False)
@@ -160,7 +160,7 @@ def test_every_write_returns_only_after_an_fsync_that_covers_it(tmp_path, monkey
     # returned, with 8 threads writing at once (the fsync runs outside the locks).
     import time
 
-    from service import decision_log
+    from service.records import decision_log
 
     path = tmp_path / "log.jsonl"
     sink = DecisionLogFile(path, fsync=True, stdout=False)
@@ -199,7 +199,7 @@ def test_every_write_returns_only_after_an_fsync_that_covers_it(tmp_path, monkey
 
 
 def test_logged_input_replaces_the_patient_id_and_rationale_without_touching_the_input():
-    from service.decision_log import REDACTED, loggable_input
+    from service.records.decision_log import REDACTED, loggable_input
 
     opa_input = {
         "patient": {"id": "p-test-0003", "state": "CA", "restrictions": []},
@@ -221,10 +221,14 @@ def test_logged_input_replaces_the_patient_id_and_rationale_without_touching_the
     assert json.dumps(opa_input, sort_keys=True) == before  # the input sent to OPA is unchanged
     no_rationale = {"patient": {"id": "p-test-0003"}, "context": {"rationale": None}}
     assert loggable_input(no_rationale, "r")["context"] == {"rationale": None}
+    # a blank rationale hides nothing: kept, so that a replay sees what the policy saw
+    for blank in ("", "  ", "\t\n"):
+        kept = {"patient": {"id": "p-test-0003"}, "context": {"rationale": blank}}
+        assert loggable_input(kept, "r")["context"] == {"rationale": blank}
 
 
 def test_v12_basis_is_logged_with_its_rule_and_citation():
-    from service.decision_log import basis_codes, decision_record
+    from service.records.decision_log import basis_codes, decision_record
 
     opa_input = {
         "requester": {"user_id": "u-1", "roles": ["r"], "organization_id": None},

@@ -22,8 +22,8 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from werkzeug.serving import make_server
 
-from service.explorer import load_examples
-from service.sidecar import free_port
+from service.api.explorer import load_examples
+from service.opa.sidecar import free_port
 from tests.conftest import fixed_clock
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from service.opa_client import OpaClient, OpaError
-from service.sidecar import OpaSidecar, build_bundle, free_port, policy_dir
+from service.opa.client import OpaClient, OpaError
+from service.opa.sidecar import OpaSidecar, build_bundle, free_port
+from service.paths import policy_dir
 from tests.conftest import read_log, request_body
 
 DECIDE = "/v1/disclosures/decide"

@@ -18,9 +18,9 @@ import requests
 import yaml
 from jsonschema import Draft202012Validator
 
-from service.check_data import PolicyDataError, check_policy_data
-from service.explorer import load_examples
-from service.opa_input import load_schema
+from service.api.explorer import load_examples
+from service.opa.input import load_schema
+from service.opa.policy_data import PolicyDataError, check_policy_data
 from tests.conftest import read_log, request_body
 from tests.test_openapi import check, spec  # noqa: F401 - the OpenAPI fixtures
 from tests.test_serve import CLI, REPO, Served, this_checkout_first, wait_gone
@@ -518,7 +518,7 @@ def test_the_request_reference_lists_the_catalogs_as_shipped():
 def test_a_person_at_a_terminal_gets_plain_lines(monkeypatch, capsys):
     """The plain lines go to stderr only when it is a terminal (``make run`` in a shell); the JSON
     log on stdout carries the same facts for everyone else."""
-    from service import serve
+    from service.server import serve
 
     class Tty:
         def __init__(self, real):

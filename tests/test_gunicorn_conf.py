@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from service.metrics import prepare_multiprocess_dir
-from service.sidecar import free_port
+from service.opa.sidecar import free_port
 
 pytestmark = pytest.mark.integration
 

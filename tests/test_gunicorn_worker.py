@@ -11,8 +11,8 @@ import uuid
 import pytest
 from gunicorn.http.errors import InvalidHTTPVersion, LimitRequestLine, UnsupportedTransferCoding
 
-from service.gunicorn_worker import error_response
-from service.logs import refusal_kind
+from service.log_config import refusal_kind
+from service.server.worker import error_response
 
 
 def _split(answer: bytes) -> tuple[str, dict[str, str], dict]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from service.errors import RequestValidationError
-from service.opa_input import _validator, build_opa_input, load_schema, passes_fast_check
-from service.sidecar import opa_binary, policy_dir
+from service.opa.input import _validator, build_opa_input, load_schema, passes_fast_check
+from service.paths import opa_binary, policy_dir
 from tests import identifier_corpus as corpus
 from tests.conftest import read_log, request_body
 
@@ -237,7 +237,7 @@ def test_registry_keys_stay_unique_when_case_folded():
 
 def test_one_patient_has_one_patient_ref_whatever_the_case_of_the_id():
     """The accounting groups by patient_ref: case variants of one id must not split it."""
-    from service.patient_ref import patient_ref
+    from service.records.patient_ref import patient_ref
 
     key = "k" * 32
     assert patient_ref(key, "P-Test-0001") == patient_ref(key, "p-test-0001")

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fhir.resources.R4B.auditevent import AuditEvent
 
-from service import cli
+from service.cli import main as cli
 from service.config import ConfigError
 from service.interop.audit import audit_event, impact
 from tests.conftest import read_log

@@ -17,8 +17,8 @@ import pytest
 import yaml
 from gunicorn.workers.gthread import ThreadWorker
 
-from service import gunicorn_config
-from service.sidecar import OpaSidecar
+from service.opa.sidecar import OpaSidecar
+from service.server import gunicorn_settings as gunicorn_config
 
 REPO = Path(__file__).resolve().parent.parent
 K8S = REPO / "deploy" / "kubernetes"
@@ -193,7 +193,7 @@ def test_config_points_the_shim_at_its_own_opa(config, containers):
 
 
 def test_opa_runs_with_the_sidecar_launchers_runtime_settings(containers):
-    from service.sidecar import OPA_RUNTIME_ENV
+    from service.opa.sidecar import OPA_RUNTIME_ENV
 
     env = {e["name"]: e["value"] for e in containers["opa"]["env"] if "value" in e}
     assert env == OPA_RUNTIME_ENV

@@ -21,7 +21,7 @@ from opa_client.errors import (
     RegoParseError,
 )
 
-from service.sidecar import OpaSidecar, free_port
+from service.opa.sidecar import OpaSidecar, free_port
 
 EVIL_POLICY = 'package hipaa\n\ndecision := {"allow": true}\n'
 
@@ -173,7 +173,7 @@ def test_hardened_command_line(opa_server):
 
 
 def test_opa_runs_with_the_go_runtime_settings(opa_server):
-    from service.sidecar import OPA_RUNTIME_ENV, opa_env
+    from service.opa.sidecar import OPA_RUNTIME_ENV, opa_env
 
     pid = opa_server.sidecar.process.pid
     environ = dict(

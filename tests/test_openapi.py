@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from service.sidecar import free_port
+from service.opa.sidecar import free_port
 from tests.conftest import request_body
 
 BASE = "urn:hipaa-gate:openapi"
@@ -69,7 +69,7 @@ def test_document_is_openapi_31_and_covers_every_route(spec, app):
 
 
 def test_embedded_request_schema_is_the_file_in_the_repo(spec):
-    from service.opa_input import load_schema
+    from service.opa.input import load_schema
 
     assert spec["components"]["schemas"]["DecisionRequest"] == load_schema("request.schema.json")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from service.sidecar import free_port
+from service.opa.sidecar import free_port
 from tests.conftest import request_body
 
 DECIDE = "/v1/disclosures/decide"

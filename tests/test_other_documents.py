@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.sidecar import free_port
+from service.opa.sidecar import free_port
 
 PLAN = "/v1/breach-notifications/plan"
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from service import replay
-from service.cli import main
-from service.sidecar import policy_dir
+from service.audit import replay
+from service.cli.main import main
+from service.paths import policy_dir
 from tests.test_accounting import PRIVACY_OFFICER, disclosure, drive
+from tests.test_scenarios import FILES, load
 
 # ---------------------------------------------------------------- comparing (unit)
 
@@ -282,3 +283,31 @@ def test_replay_with_a_broken_policy_is_an_error(scenario_log, tmp_path, capsys)
     assert code == 2
     assert out == ""
     assert "opa build failed" in err
+
+
+@pytest.mark.integration
+def test_replay_of_every_scenario_fixture_changes_nothing(client, decision_log_path, capsys):
+    # What the log keeps of each input (pseudonyms, redacted free text) decides as the input did:
+    # a blank break-glass rationale stays blank (it once became "[redacted]" and replayed as an
+    # allow).
+    for path in FILES:
+        assert client.post("/v1/disclosures/decide", json=load(path)["request"]).status_code == 200
+    code, report = run_replay(
+        ["--fail-on-change", "--policies", str(policy_dir()), str(decision_log_path)], capsys
+    )
+    assert (code, report["evaluated"], report["changes"]) == (0, len(FILES), [])
+
+
+#: A decision log recorded by the shim before the service/ consolidation (issue 17): every
+#: scenario fixture, the example requests and the CDS Hooks worked examples, decided and logged
+#: through HTTP. Replaying it against today's policies is the "no behaviour changed" check; a
+#: deliberate policy change that alters one of these decisions must say so here and re-record it.
+RECORDED_LOG = Path(__file__).parent / "logs" / "decision-log-before-consolidation.jsonl.gz"
+
+
+@pytest.mark.integration
+def test_a_log_recorded_before_the_consolidation_replays_unchanged(capsys):
+    code, report = run_replay(
+        ["--fail-on-change", "--policies", str(policy_dir()), str(RECORDED_LOG)], capsys
+    )
+    assert (code, report["evaluated"], report["changes"], report["skipped"]) == (0, 212, [], 0)

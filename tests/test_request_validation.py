@@ -1,4 +1,4 @@
-"""Request schema, defaults and the OPA input (service.opa_input)."""
+"""Request schema, defaults and the OPA input (service.opa.input)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from service.errors import RequestValidationError
-from service.opa_input import (
+from service.opa.input import (
     _details,
     _validator,
     build_opa_input,

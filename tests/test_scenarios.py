@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from service.opa_input import build_opa_input
+from service.opa.input import build_opa_input
 from tests.conftest import fixed_clock
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "policy_tests" / "scenarios"

@@ -12,7 +12,7 @@ import pytest
 from flask import g
 from prometheus_client import REGISTRY
 
-from service.patient_ref import DEVELOPMENT_KEY, patient_ref
+from service.records.patient_ref import DEVELOPMENT_KEY, patient_ref
 from tests.conftest import SAMPLE_PATIENT_ID, read_log, request_body
 
 DECIDE = "/v1/disclosures/decide"
@@ -168,8 +168,9 @@ def test_an_fsync_failure_after_the_write_leaves_the_denial_last_in_the_file(
     say so (a later line, same decision_id, allow false), and the accounting must not list it."""
     import errno
 
-    from service import accounting, decision_log
-    from service.logfiles import read_records
+    from service.audit import accounting
+    from service.records import decision_log
+    from service.records.files import read_records
 
     client = app.test_client()
     assert client.post(DECIDE, json=request_body()).status_code == 200  # the file exists
@@ -225,7 +226,7 @@ def _line(decision_id: str, allow: bool) -> str:
 
 @pytest.mark.parametrize("order", ["allow_first", "denial_first"])
 def test_a_decision_id_seen_twice_reads_as_its_failure_in_any_file_order(tmp_path, order):
-    from service.logfiles import ReadStats, read_records
+    from service.records.files import ReadStats, read_records
 
     a = tmp_path / "a.jsonl"
     b = tmp_path / "b.jsonl"
@@ -278,7 +279,7 @@ def test_the_readiness_failure_marker_lives_in_a_private_directory(app):
 def test_a_runtime_directory_others_can_write_is_refused(tmp_path):
     import os
 
-    from service.runtime_dir import RuntimeDirError, private_runtime_dir
+    from service.records.runtime_dir import RuntimeDirError, private_runtime_dir
 
     shared = tmp_path / "shared"
     shared.mkdir()

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from service.patient_ref import DEVELOPMENT_KEY, patient_ref
-from service.sidecar import free_port
+from service.opa.sidecar import free_port
+from service.records.patient_ref import DEVELOPMENT_KEY, patient_ref
 from tests.conftest import read_log, request_body
 
 pytestmark = pytest.mark.integration

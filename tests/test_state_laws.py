@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from service.sidecar import opa_binary, policy_dir
+from service.paths import opa_binary, policy_dir
 from tests.conftest import request_body
 
 ROOT = Path(__file__).resolve().parent.parent

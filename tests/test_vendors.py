@@ -8,8 +8,9 @@ import shutil
 
 import pytest
 
-from service import vendors
-from service.sidecar import free_port, policy_dir
+from service.audit import vendors
+from service.opa.sidecar import free_port
+from service.paths import policy_dir
 
 NOW = "2026-11-28T09:14:03Z"
 EXAMPLE_FINDINGS = {

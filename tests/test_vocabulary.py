@@ -102,7 +102,7 @@ def test_deny_a_purpose_renamed_in_the_vocabulary_alone_names_every_copy(tmp_pat
 
 
 def test_allow_the_accounting_words_come_from_the_vocabulary() -> None:
-    from service.accounting import vocabulary_words
+    from service.audit.accounting import vocabulary_words
 
     doc = json.loads(VOCABULARY.read_text(encoding="utf-8"))
     assert vocabulary_words("purposes") == {k: v["label"] for k, v in doc["purposes"].items()}

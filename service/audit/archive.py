@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from service.audit import sql
 from service.audit.engine import Engine, kind_of
 from service.audit.findings import iso
-from service.logfiles import ProblemHandler, report_to_stderr
+from service.records.files import ProblemHandler, report_to_stderr
 
 SEAL_SUFFIX = ".seal.json"
 SEAL_VERSION = 1

@@ -17,7 +17,7 @@ from typing import Any
 
 from service import config as service_config
 from service.audit import findings, policy, reviews
-from service.patient_ref import patient_ref as compute_patient_ref
+from service.records.patient_ref import patient_ref as compute_patient_ref
 
 # DuckDB, cryptography and pygal are imported by the commands that use them, not by every
 # `hipaa-gate` invocation (`serve` among them).

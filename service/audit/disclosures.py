@@ -1,8 +1,8 @@
 """The accounting of disclosures on the audit engine (DuckDB), with the same output as before.
 
 DuckDB finds the patient's accountable records (``sql.QUERIES['accounting']``); the entries, the
-window and the formats are ``service.accounting``'s own functions, so both readers give the same
-accounting for the same log (tests/test_audit_accounting.py).
+window and the formats are ``service.audit.accounting``'s own functions, so both readers give
+the same accounting for the same log (tests/test_audit_accounting.py).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from service import accounting
-from service.logfiles import ProblemHandler, report_to_stderr
+from service.audit import accounting
+from service.records.files import ProblemHandler, report_to_stderr
 
 if TYPE_CHECKING:  # DuckDB is imported only where a log is opened
     from service.audit.engine import Engine
@@ -33,8 +33,15 @@ def as_record(row: Mapping[str, Any]) -> dict[str, Any]:
         "purpose": row["purpose"],
         "categories": row["categories"],
         "elements_permitted": row["elements_permitted"],
-        "basis": row["basis"],
+        "basis": bases(row["basis"], row["basis_citations"]),
     }
+
+
+def bases(codes: list[str] | None, citations: list[str | None] | None) -> list[dict[str, Any]]:
+    """Each basis as logged, ``{code, citation}`` (citation None for a code-only record)."""
+    codes = codes or []
+    citations = citations or [None] * len(codes)
+    return [{"code": c, "citation": cit} for c, cit in zip(codes, citations, strict=True)]
 
 
 def entries(

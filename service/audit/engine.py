@@ -1,7 +1,7 @@
 """DuckDB over the decision log where it lies: JSON lines, gzip rotations, the Parquet archive.
 
 ``Engine(paths)`` checks every file, reports what cannot be read (file and line, through the
-same ``Problem`` handler as ``service.logfiles``) and exposes the readable decisions as the
+same ``Problem`` handler as ``service.records.files``) and exposes the readable decisions as the
 views ``decisions_all`` (every copy) and ``decisions`` (each ``decision_id`` once, the first copy
 in argument order). A JSON-lines file is checked in one DuckDB pass; only a file with an unusable
 line (or that DuckDB cannot read to its end, e.g. a gzip file cut short) is read again line by
@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from service.audit import sql
-from service.logfiles import (
+from service.records.files import (
     DECISION_EVENT,
     GZIP_MAGIC,
     Problem,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 
-from service.sidecar import policy_dir
+from service.paths import policy_dir
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "audit.schema.json"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

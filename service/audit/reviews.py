@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from service.audit.findings import iso
-from service.decision_log import DecisionLogFile
-from service.logfiles import Problem, ProblemHandler, iter_lines, report_to_stderr
+from service.records.decision_log import DecisionLogFile
+from service.records.files import Problem, ProblemHandler, iter_lines, report_to_stderr
 
 if TYPE_CHECKING:  # DuckDB is imported only where a log is opened
     from service.audit.engine import Engine

@@ -13,8 +13,8 @@ from typing import Any
 from fhir.resources.R4B.auditevent import AuditEvent
 
 from service.interop.vocabulary import load_vocabulary
-from service.logfiles import read_records
-from service.sidecar import policy_dir
+from service.paths import policy_dir
+from service.records.files import read_records
 
 CONSENT_REF = re.compile(r"^Consent/[A-Za-z0-9\-.]{1,64}$")
 PATIENT_REF_SYSTEM = "urn:hipaa-gate:patient-ref"

@@ -15,10 +15,9 @@ import structlog
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from service import metrics
-from service.api import decision_problem, query, utc_now, write_decision_record
-from service.auth import token_allowed
-from service.body import read_json
-from service.decision_log import DecisionLogError, decision_record
+from service.api.auth import token_allowed
+from service.api.body import read_json
+from service.api.decisions import decision_problem, query, utc_now, write_decision_record
 from service.errors import (
     DecisionLogUnavailable,
     PolicyEngineUnavailable,
@@ -29,9 +28,10 @@ from service.interop import cards
 from service.interop.client_jwt import JwtVerifier, load_verifier
 from service.interop.translate import HOOK, Translation, rebase_errors, translate
 from service.interop.vocabulary import Vocabulary, load_vocabulary
-from service.opa_client import OpaError
-from service.opa_input import build_opa_input, load_schema
-from service.patient_ref import patient_ref
+from service.opa.client import OpaError
+from service.opa.input import build_opa_input, load_schema
+from service.records.decision_log import DecisionLogError, decision_record
+from service.records.patient_ref import patient_ref
 
 bp = Blueprint("interop", __name__)
 log = structlog.get_logger("hipaa_gate.interop")

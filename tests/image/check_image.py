@@ -29,7 +29,7 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from service.sidecar import OpaSidecar, free_port  # noqa: E402
+from service.opa.sidecar import OpaSidecar, free_port  # noqa: E402
 
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)

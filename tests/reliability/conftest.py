@@ -16,7 +16,7 @@ from . import harness
 
 @pytest.fixture(scope="session")
 def rel_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The policy bundle, built once per session with service.sidecar.build_bundle."""
+    """The policy bundle, built once per session with service.opa.sidecar.build_bundle."""
     return harness.build_bundle(tmp_path_factory.mktemp("rel-bundle"))
 
 

@@ -1,6 +1,6 @@
 """Real-process harness for the reliability tests and the soak.
 
-Starts the real OPA sidecar (``service.sidecar``) and the shim under gunicorn
+Starts the real OPA sidecar (``service.opa.sidecar``) and the shim under gunicorn
 (``gunicorn -c gunicorn.conf.py``) on free loopback ports, captures every byte
 they print into files, and offers the checks the tests share: decision log
 parsing, exactly-once accounting, error-shape validation and the secret scan.
@@ -57,7 +57,7 @@ def strict_json_loads(text: str | bytes) -> Any:
 
 
 def free_port() -> int:
-    from service.sidecar import free_port as _free_port
+    from service.opa.sidecar import free_port as _free_port
 
     return _free_port()
 
@@ -285,15 +285,15 @@ def duplicates(values: Iterable[str]) -> dict[str, int]:
 
 
 def build_bundle(out_dir: Path) -> tuple[Path, str]:
-    from service.sidecar import build_bundle as _build
-    from service.sidecar import policy_dir
+    from service.opa.sidecar import build_bundle as _build
+    from service.paths import policy_dir
 
     bundle, revision = _build(policy_dir(), out_dir)
     return Path(bundle), revision
 
 
 class Opa:
-    """The real OPA sidecar (service.sidecar.OpaSidecar) with its output captured to a file."""
+    """The real OPA sidecar (service.opa.sidecar.OpaSidecar) with its output captured to a file."""
 
     def __init__(self, bundle: Path, port: int, log_path: Path):
         self.bundle = bundle
@@ -310,7 +310,7 @@ class Opa:
         return self.sidecar.process.pid  # type: ignore[union-attr]
 
     def start(self, timeout: float = 30) -> Opa:
-        from service.sidecar import OpaSidecar
+        from service.opa.sidecar import OpaSidecar
 
         self.sidecar = OpaSidecar(self.bundle, addr=f"127.0.0.1:{self.port}", log=self.log_path)
         self.sidecar.start()

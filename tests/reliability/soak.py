@@ -3,7 +3,7 @@
     .venv/bin/python tests/reliability/soak.py [--seconds 180] [--clients 16] [--workers 3]
         [--threads 4] [--kill-opa-every 0] [--json report.json]
 
-Run by ``make soak``. Starts OPA (service.sidecar) and the shim (gunicorn -c gunicorn.conf.py,
+Run by ``make soak``. Starts OPA (service.opa.sidecar) and the shim (gunicorn -c gunicorn.conf.py,
 metrics aggregated over workers) on free loopback ports, sends a mixed request stream from
 ``--clients`` threads for ``--seconds`` (valid decisions of nine kinds, invalid requests, bad
 JSON, wrong media types, oversized bodies, the other /v1 documents, health, readiness and
@@ -155,7 +155,7 @@ class Soak:
 
     def run(self, kill_every: float) -> float:
         """Clients in threads; OPA is killed and restarted from this (the main) thread, because
-        service.sidecar asks the kernel to SIGTERM OPA when the thread that started it ends."""
+        service.opa.sidecar asks the kernel to SIGTERM OPA when the thread that started it ends."""
         threads = [threading.Thread(target=self.client, args=(i,)) for i in range(self.clients)]
         started = time.monotonic()
         next_kill = started + kill_every if kill_every > 0 else float("inf")

@@ -600,7 +600,7 @@ _MALFORMED_HEADS = {
 def test_malformed_and_oversized_heads_are_refused(hostile, case):
     # gunicorn's limits (gunicorn_config: request line, header count and size) and its refusal of
     # ambiguous framing (request smuggling) and malformed heads, before the app sees anything;
-    # the answer is the API's JSON error (service.gunicorn_worker), not gunicorn's HTML page.
+    # the answer is the API's JSON error (service.server.worker), not gunicorn's HTML page.
     head, expected, code, part = _MALFORMED_HEADS[case]
     status, payload, headers = _raw_http(
         hostile.shim.port, head + b"Connection: close\r\n\r\n", [b"abcd"], with_headers=True

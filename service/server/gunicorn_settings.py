@@ -1,6 +1,6 @@
 """gunicorn settings for the shim (``gunicorn.conf.py`` at the repo root re-exports these).
 
-gthread workers (``service.gunicorn_worker``: gunicorn's own refusals in the API's JSON error
+gthread workers (``service.server.worker``: gunicorn's own refusals in the API's JSON error
 shape); ``HIPAA_GATE_WORKERS`` x ``HIPAA_GATE_THREADS``; bind ``HIPAA_GATE_BIND``; idle
 keep-alive connections kept ``HIPAA_GATE_KEEPALIVE`` seconds;
 access and error logs as JSON lines on stdout; graceful shutdown on SIGTERM. gunicorn's
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from service.config import DEFAULTS as _CONFIG_DEFAULTS
-from service.logs import configure_logging
+from service.log_config import configure_logging
 
 
 def _int(name: str, default: int) -> int:
@@ -30,7 +30,7 @@ def _int(name: str, default: int) -> int:
 bind = os.environ.get("HIPAA_GATE_BIND", "127.0.0.1:8000")
 # gunicorn's gthread worker; a request gunicorn refuses itself (malformed or oversized head) gets
 # the API's JSON error instead of gunicorn's HTML page.
-worker_class = "service.gunicorn_worker.JsonErrorThreadWorker"
+worker_class = "service.server.worker.JsonErrorThreadWorker"
 # gunicorn's Python request parser, also where its optional C parser (gunicorn_h1c) is installed:
 # the C parser saved ~20 us of ~1.2 ms per decision here, not worth a native parser of untrusted
 # input on this path (docs/benchmarks.md).
@@ -51,7 +51,7 @@ keepalive = _int("KEEPALIVE", _CONFIG_DEFAULTS["KEEPALIVE"])
 # Connections one worker holds at once (in use, idle keep-alive, or not yet sending): beyond it
 # the worker stops accepting (the rest wait in the listen backlog). Idle keep-alive connections
 # may take all but `threads` of them. Reading a request is bounded by HIPAA_GATE_HEAD_TIMEOUT and
-# HIPAA_GATE_BODY_TIMEOUT (service.gunicorn_worker).
+# HIPAA_GATE_BODY_TIMEOUT (service.server.worker).
 worker_connections = _int("WORKER_CONNECTIONS", _CONFIG_DEFAULTS["WORKER_CONNECTIONS"])
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs heartbeat
 # gunicorn >= 25 opens a runtime-management socket in $HOME by default; this service needs none.
@@ -62,13 +62,13 @@ limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
-# Access lines are JSON records rendered by service.logs.AccessLogger (method, path, status,
+# Access lines are JSON records rendered by service.log_config.AccessLogger (method, path, status,
 # bytes, duration_us, request_id): no client address or query string (queries might carry PHI).
-logger_class = "service.logs.AccessLogger"
+logger_class = "service.log_config.AccessLogger"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "service.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "service.log_config.JsonFormatter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",

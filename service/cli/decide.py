@@ -20,8 +20,8 @@ import sys
 import tempfile
 from typing import Any
 
-from service import logs
-from service.sidecar import free_port
+from service import log_config as logs
+from service.opa.sidecar import free_port
 
 NEEDS_KEY = (
     "decide --log keeps a decision record, whose patient_ref needs a key: set "
@@ -72,7 +72,7 @@ def _read(path: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    from service.check_data import PolicyDataError
+    from service.opa.policy_data import PolicyDataError
 
     if args.file != "-" and not os.path.isfile(args.file):
         print(
@@ -122,7 +122,7 @@ def decide_file(path: str, *, log_file: str | None = None, verbose: bool = False
             opa_log = devnull
         logs.configure_logging()
         from service.app import create_app
-        from service.serve import start_local_opa
+        from service.server.serve import start_local_opa
 
         overrides: dict[str, object] = {"API_TOKENS": ()}
         if keep_record:

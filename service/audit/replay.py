@@ -1,7 +1,7 @@
 """Replay logged decisions against another policy directory (a policy change's impact).
 
 ``hipaa-gate replay --policies DIR LOGFILE...`` builds a bundle from DIR, starts the real OPA
-(``service.sidecar``, hardened, on a free loopback port) for the run, POSTs every logged
+(``service.opa.sidecar``, hardened, on a free loopback port) for the run, POSTs every logged
 ``input`` to ``/v1/data/hipaa/decision`` and compares the answer with what was logged: ``allow``,
 the ``basis``/``reasons``/``obligations`` codes, ``accountable`` and the permitted elements.
 Logged inputs carry the keyed ``patient_ref`` in place of the patient id, so a replay that
@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.decision_log import basis_codes
-from service.logfiles import ReadStats, read_records, report_to_stderr
-from service.opa_client import OpaClient, OpaError
-from service.sidecar import OpaSidecar, build_bundle, free_port
+from service.opa.client import OpaClient, OpaError
+from service.opa.sidecar import OpaSidecar, build_bundle, free_port
+from service.records.decision_log import basis_codes
+from service.records.files import ReadStats, read_records, report_to_stderr
 
 DECISION_DOCUMENT = "hipaa/decision"
 COMPARED_CODES = ("basis", "reasons", "obligations")

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from service import config
-from service.decision_log import basis_codes
-from service.logfiles import (
+from service.paths import policy_dir
+from service.records.decision_log import basis_codes
+from service.records.files import (
     Problem,
     ProblemHandler,
     ReadStats,
@@ -30,8 +31,7 @@ from service.logfiles import (
     iter_valid_records,
     report_to_stderr,
 )
-from service.patient_ref import patient_ref as compute_patient_ref
-from service.sidecar import policy_dir
+from service.records.patient_ref import patient_ref as compute_patient_ref
 
 HIPAA_YEARS = 6
 PART2_YEARS = 3

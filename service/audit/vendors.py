@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from service.opa_client import OpaClient, OpaError
-from service.replay import ReplayError, local_opa
-from service.sidecar import policy_dir
+from service.audit.replay import ReplayError, local_opa
+from service.opa.client import OpaClient, OpaError
+from service.paths import policy_dir
 
 FINDINGS_DOCUMENT = "hipaa/vendors/findings"
 SEVERITY_ORDER = ("critical", "high", "medium", "low")

@@ -13,18 +13,18 @@ import structlog
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from service import metrics
-from service.body import read_json
-from service.decision_log import EVENT, DecisionLogError, decision_record
+from service.api.body import read_json
+from service.api.request_warnings import request_warnings
 from service.errors import (
     DecisionLogUnavailable,
     NotFound,
     PolicyEngineUnavailable,
     RequestValidationError,
 )
-from service.opa_client import OpaError
-from service.opa_input import build_opa_input, inlined_schema, load_schema, validate_request
-from service.patient_ref import patient_ref, replace_patient_id
-from service.request_warnings import request_warnings
+from service.opa.client import OpaError
+from service.opa.input import build_opa_input, inlined_schema, load_schema, validate_request
+from service.records.decision_log import EVENT, DecisionLogError, decision_record
+from service.records.patient_ref import patient_ref, replace_patient_id
 
 bp = Blueprint("hipaa_gate", __name__)
 log = structlog.get_logger("hipaa_gate.api")

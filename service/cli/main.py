@@ -1,4 +1,4 @@
-"""The ``hipaa-gate`` command (``service.cli:main``).
+"""The ``hipaa-gate`` command (``service.cli.main:main``).
 
 Subcommands: ``serve`` (OPA + gunicorn) and ``decide`` (one request through the same code path).
 Other subcommands are added as one import plus one ``add_parser`` block each.
@@ -10,12 +10,15 @@ import argparse
 import json
 import sys
 
-from service import accounting, authorization_forms, check_data, decide, replay, vendors
+from service import authorization_forms
+from service.audit import accounting, replay, vendors
+from service.cli import decide
 from service.interop import audit
+from service.opa import policy_data
 
 
 def _cmd_serve(_args: argparse.Namespace) -> int:
-    from service.serve import serve
+    from service.server.serve import serve
 
     return serve()
 
@@ -40,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check-data",
         help="check the policy data: schemas and cross-references (roles, views, purposes)",
     )
-    check_data.add_arguments(p)
+    policy_data.add_arguments(p)
 
     p = sub.add_parser(
         "accounting",

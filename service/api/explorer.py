@@ -2,7 +2,7 @@
 law matrix, the business-associate findings and the breach planner.
 
 Registered only when ``HIPAA_GATE_EXPLORER`` is on (by default exactly in development mode). The
-page is one self-contained HTML file (``service/explorer.html``: no external script, style, font
+page is one self-contained HTML file (``service/api/explorer.html``: no external script, style, font
 or image) that calls the public API from the browser; it decides nothing itself. Its inline
 script and style run under a per-response nonce (Content-Security-Policy); everything it shows is
 inserted as text, never as HTML.
@@ -18,10 +18,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
 
-from service.sidecar import PACKAGE_DIR, REPO_DIR
+from service.paths import REPO_DIR
 
 bp = Blueprint("explorer", __name__)
-PAGE = PACKAGE_DIR / "explorer.html"
+PAGE = Path(__file__).resolve().parent / "explorer.html"
 EXAMPLES_DIR = REPO_DIR / "examples" / "requests"
 
 

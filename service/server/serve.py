@@ -22,18 +22,17 @@ from pathlib import Path
 import structlog
 
 from service import config as config_mod
-from service.check_data import PolicyDataError, check_policy_data
-from service.logs import configure_logging
+from service.log_config import configure_logging
 from service.metrics import prepare_multiprocess_dir
-from service.sidecar import (
-    REPO_DIR,
+from service.opa.policy_data import PolicyDataError, check_policy_data
+from service.opa.sidecar import (
     OpaSidecar,
     _die_with_parent,
     build_bundle,
     configured_token,
     content_revision,
-    policy_dir,
 )
+from service.paths import REPO_DIR, policy_dir
 
 log = structlog.get_logger("hipaa_gate.serve")
 
@@ -104,7 +103,13 @@ def serve() -> int:
             prepare_multiprocess_dir(env)
         if stopping["signal"] is None:
             gunicorn = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_config"],
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    "python:service.server.gunicorn_settings",
+                ],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,

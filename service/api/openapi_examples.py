@@ -1,17 +1,16 @@
 """Examples for the OpenAPI operations whose path items are built in code, not kept in
-``service/openapi.json`` (the interop endpoints): ``service/openapi_examples.json``, attached to
-the served document. Every operation of ``/openapi.json`` then carries an example
+``service/api/openapi.json`` (the interop endpoints): ``openapi_examples.json`` here, attached
+to the served document. Every operation of ``/openapi.json`` then carries an example
 (``tests/test_first_hour.py``)."""
 
 from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
-from service.sidecar import PACKAGE_DIR
-
-EXAMPLES_FILE = PACKAGE_DIR / "openapi_examples.json"
+EXAMPLES_FILE = Path(__file__).resolve().parent / "openapi_examples.json"
 
 
 def attach_examples(doc: dict[str, Any]) -> None:

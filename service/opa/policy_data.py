@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from service.errors import pointer
-from service.sidecar import REPO_DIR, policy_dir
+from service.paths import REPO_DIR, policy_dir
 
 SCHEMA_DIR = REPO_DIR / "schemas"
 SERVICE_SCHEMA_DIR = REPO_DIR / "service" / "schemas"

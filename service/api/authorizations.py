@@ -7,7 +7,8 @@ import structlog
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from service import metrics
-from service.api import query
+from service.api.body import read_json
+from service.api.decisions import query
 from service.authorization_forms import (
     REQUIREMENTS_DOCUMENT,
     SCHEMA,
@@ -15,10 +16,9 @@ from service.authorization_forms import (
     requirements_input,
     usable,
 )
-from service.body import read_json
 from service.errors import PolicyEngineUnavailable, RequestValidationError
-from service.opa_client import OpaError
-from service.opa_input import validate_request
+from service.opa.client import OpaError
+from service.opa.input import validate_request
 
 bp = Blueprint("authorization_forms", __name__)
 log = structlog.get_logger("hipaa_gate.authorization_forms")

@@ -22,9 +22,8 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
 from service.errors import RequestValidationError, pointer
-from service.sidecar import PACKAGE_DIR, policy_dir
+from service.paths import SCHEMA_DIR, policy_dir
 
-SCHEMA_DIR = PACKAGE_DIR / "schemas"
 REQUEST_SCHEMA = "request.schema.json"
 BREACH_PLAN_SCHEMA = "breach_plan.schema.json"
 log = logging.getLogger(__name__)

@@ -19,7 +19,6 @@ import ctypes
 import hashlib
 import ipaddress
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,33 +28,9 @@ from typing import IO, Any
 
 import requests
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent
+from service.paths import opa_binary
+
 BUNDLE_NAME = "bundle.tar.gz"
-
-
-def policy_dir() -> Path:
-    """``$HIPAA_GATE_POLICY_DIR``, else ``policies/`` next to this package (the repo checkout)."""
-    configured = os.environ.get("HIPAA_GATE_POLICY_DIR")
-    return Path(configured).resolve() if configured else REPO_DIR / "policies"
-
-
-def opa_binary() -> str:
-    """``$HIPAA_GATE_OPA_BIN``, else ``opa`` on PATH, else ``$(go env GOPATH)/bin/opa``."""
-    configured = os.environ.get("HIPAA_GATE_OPA_BIN")
-    if configured:
-        return configured
-    found = shutil.which("opa")
-    if found:
-        return found
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        gopath = subprocess.run(
-            ["go", "env", "GOPATH"], capture_output=True, text=True, check=True, timeout=30
-        ).stdout.strip()
-        candidate = Path(gopath) / "bin" / "opa"
-        if candidate.is_file():
-            return str(candidate)
-    raise FileNotFoundError("opa binary not found: set HIPAA_GATE_OPA_BIN or put opa on PATH")
 
 
 def content_revision(policies: Path) -> str:

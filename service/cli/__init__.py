@@ -1,0 +1,1 @@
+"""The `hipaa-gate` command: `main` dispatches the subcommands; `decide` is a dry run."""

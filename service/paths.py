@@ -1,0 +1,37 @@
+"""Where the service's files are: the package, the checkout it runs from, the policies, OPA."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+SCHEMA_DIR = PACKAGE_DIR / "schemas"
+
+
+def policy_dir() -> Path:
+    """``$HIPAA_GATE_POLICY_DIR``, else ``policies/`` next to this package (the repo checkout)."""
+    configured = os.environ.get("HIPAA_GATE_POLICY_DIR")
+    return Path(configured).resolve() if configured else REPO_DIR / "policies"
+
+
+def opa_binary() -> str:
+    """``$HIPAA_GATE_OPA_BIN``, else ``opa`` on PATH, else ``$(go env GOPATH)/bin/opa``."""
+    configured = os.environ.get("HIPAA_GATE_OPA_BIN")
+    if configured:
+        return configured
+    found = shutil.which("opa")
+    if found:
+        return found
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        gopath = subprocess.run(
+            ["go", "env", "GOPATH"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
+        candidate = Path(gopath) / "bin" / "opa"
+        if candidate.is_file():
+            return str(candidate)
+    raise FileNotFoundError("opa binary not found: set HIPAA_GATE_OPA_BIN or put opa on PATH")

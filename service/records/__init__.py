@@ -1,0 +1,1 @@
+"""The decision record: writing the decision log, reading log files back, the patient pseudonym."""

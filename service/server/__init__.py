@@ -1,0 +1,1 @@
+"""Serving: `hipaa-gate serve` (OPA + gunicorn, supervised), gunicorn settings and worker."""
