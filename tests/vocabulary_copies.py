@@ -191,8 +191,7 @@ def data_problems(root: Path, vocab: dict[str, set[str]]) -> list[str]:
         if rel.startswith("schemas/"):
             by_schema.setdefault(rel, []).append((pointer, kind, mode))
     for rel, copies in sorted(by_schema.items()):
-        name = Path(rel).name.removesuffix(".schema.json")
-        data_rel = f"policies/config/{name}/data.json"
+        data_rel = _data_file(rel)
         schema = json.loads((root / rel).read_text(encoding="utf-8"))
         strict = copy.deepcopy(schema)
         for pointer, kind, mode in copies:
@@ -206,13 +205,14 @@ def data_problems(root: Path, vocab: dict[str, set[str]]) -> list[str]:
     return problems
 
 
+def _data_file(schema: str) -> str:
+    """The policy data file a data schema (``schemas/<name>.schema.json``) validates."""
+    return f"policies/config/{Path(schema).name.removesuffix('.schema.json')}/data.json"
+
+
 def _validated_data() -> set[str]:
     """The policy data files `data_problems` checks (their schemas hold listed copies)."""
-    return {
-        f"policies/config/{Path(rel).name.removesuffix('.schema.json')}/data.json"
-        for rel, *_ in SCHEMA_COPIES
-        if rel.startswith("schemas/")
-    }
+    return {_data_file(rel) for rel, *_ in SCHEMA_COPIES if rel.startswith("schemas/")}
 
 
 def _code_lines(path: Path) -> Iterator[tuple[int, str]]:
