@@ -46,9 +46,6 @@ class Config:
 
     bind: str = "127.0.0.1:8000"
     opa_url: str = "http://127.0.0.1:8181"
-    #: HIPAA_GATE_OPA_URL was given: serve, decide and the OPA commands use that OPA instead of
-    #: starting their own (not a variable).
-    opa_url_is_set: bool = False
     opa_connect_timeout: float = 0.25
     opa_read_timeout: float = 0.5
     opa_ca_bundle: str | None = None
@@ -97,6 +94,8 @@ class Config:
     cds_jwt_audience: str | None = None
     #: The decision time's source (code only).
     clock: Callable[[], dt.datetime] = system_clock
+    #: The settings given (by variable name), not defaulted: ``is_set``.
+    given: frozenset[str] = frozenset()
 
     def __getitem__(self, name: str) -> Any:
         if name.lower() not in _NAMES:
@@ -108,6 +107,11 @@ class Config:
             return self[name]
         except KeyError:
             return default
+
+    def is_set(self, name: str) -> bool:
+        """Whether ``HIPAA_GATE_<name>`` (or an override) gave the setting; e.g. with ``OPA_URL``
+        set, serve, decide and the OPA commands use that OPA instead of starting their own."""
+        return name in self.given
 
     def require_patient_ref_key(self) -> str:
         """The key, or ConfigError naming the variable (unset outside development mode)."""
@@ -121,7 +125,7 @@ class Config:
 
 _NAMES = {f.name for f in dataclasses.fields(Config)}
 #: Settings that are not variables: derived, or set in code.
-_NOT_VARIABLES = {"opa_url_is_set", "patient_ref_key_is_development", "clock"}
+_NOT_VARIABLES = {"patient_ref_key_is_development", "clock", "given"}
 #: The defaults by variable name (without the prefix).
 DEFAULTS: dict[str, Any] = {
     f.name.upper(): f.default for f in dataclasses.fields(Config) if f.name not in _NOT_VARIABLES
@@ -207,7 +211,7 @@ def _build(given: Mapping[str, Any], clock: Any) -> Config:
     if fsync not in {"always", "never"}:
         raise ConfigError(f"{PREFIX}LOG_FSYNC must be 'always' or 'never'")
     cfg["log_fsync"] = fsync
-    cfg["opa_url_is_set"] = bool(given.get("OPA_URL"))
+    cfg["given"] = frozenset(name for name, value in given.items() if value not in (None, ""))
     cfg["opa_url"] = str(cfg["opa_url"] or DEFAULTS["OPA_URL"]).rstrip("/")
     if not cfg["opa_url"].startswith(("http://", "https://")):
         raise ConfigError(f"{PREFIX}OPA_URL must be an http:// or https:// URL")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 
-from service import config
+from service import config as _config
 from service.log_config import configure_logging
 
 try:
-    _CFG = config.load()
-except config.ConfigError as exc:
+    _CFG = _config.load()  # every top-level name here is a gunicorn setting: private names only
+except _config.ConfigError as exc:
     # gunicorn run directly (the image, the manifests) reports this and exits; `hipaa-gate
     # serve` refuses the value earlier, with the same message.
     raise SystemExit(str(exc)) from None
