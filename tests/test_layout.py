@@ -72,7 +72,7 @@ def wrong_way_imports(sources: dict[str, str]) -> list[str]:
                 continue
             if here not in LAYER or there not in LAYER:
                 unknown = here if here not in LAYER else there
-                problems.append(f"{module}:{line}: {unknown} is in no layer of tests/test_layout.py")
+                problems.append(f"{module}:{line}: {unknown} is in no layer of test_layout.py")
             elif LAYER[there] >= LAYER[here]:
                 problems.append(
                     f"{module}:{line} imports {target}: {here} (layer {LAYER[here]}) may import "
@@ -140,17 +140,17 @@ def environment_reads(text: str) -> list[int]:
     names = _prefixed_names(tree)
     lines = []
     for node in ast.walk(tree):
+        key = None  # the expression naming the variable looked up, if this is a look-up
         if isinstance(node, ast.Call) and node.args:
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if called in {"get", "getenv"} and _is_prefixed(node.args[0], names):
-                lines.append(node.lineno)
+            key = node.args[0] if called in {"get", "getenv"} else None
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            if _is_prefixed(node.slice, names):
-                lines.append(node.lineno)
+            key = node.slice
         elif isinstance(node, ast.Compare) and any(isinstance(o, ast.In) for o in node.ops):
-            if _is_prefixed(node.left, names):
-                lines.append(node.lineno)
+            key = node.left
+        if _is_prefixed(key, names):
+            lines.append(node.lineno)
     return sorted(set(lines))
 
 
