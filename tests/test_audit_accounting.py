@@ -15,6 +15,7 @@ from tests.test_accounting import KEY, PATIENT, record, write_log
 
 REF = patient_ref(KEY, PATIENT)
 WINDOW = accounting.Window(dt.date(2020, 11, 28), dt.date(2026, 11, 28))
+LE_CITATION = "45 CFR 164.512(f)(1)(ii)(A)"
 
 
 def _log(tmp_path):
@@ -24,7 +25,8 @@ def _log(tmp_path):
             decision_id="d-le",
             purpose="law_enforcement",
             recipient=("law_enforcement", "le-0001", "Synthetic Police Dept"),
-            basis=["LAW_ENFORCEMENT"],
+            # v1.2: each basis logged with the rule and the citation the policy gave
+            basis=[{"code": "LAW_ENFORCEMENT", "rule": "P13", "citation": LE_CITATION}],
         )
     )
     recs[-1]["input"]["recipient"] = {"type": "law_enforcement", "address": "1 Example Plaza"}
@@ -59,6 +61,9 @@ def test_both_readers_give_the_same_accounting(tmp_path, part2):
     old, new, old_problems, new_problems, count = both(_log(tmp_path), part2=part2)
     assert new == old
     assert len(new) == (1 if part2 else 14)
+    # Both quote the citation the record logged, not the basis code's general one.
+    quoted = [b["citation"] for e in new for b in e["basis"] if b["code"] == "LAW_ENFORCEMENT"]
+    assert quoted == ([] if part2 else [LE_CITATION])
     for fmt in ("json", "csv", "text"):
         assert accounting.render(new, fmt, window=WINDOW, part2=part2) == accounting.render(
             old, fmt, window=WINDOW, part2=part2

@@ -221,6 +221,10 @@ def test_logged_input_replaces_the_patient_id_and_rationale_without_touching_the
     assert json.dumps(opa_input, sort_keys=True) == before  # the input sent to OPA is unchanged
     no_rationale = {"patient": {"id": "p-test-0003"}, "context": {"rationale": None}}
     assert loggable_input(no_rationale, "r")["context"] == {"rationale": None}
+    # a blank rationale hides nothing: kept, so that a replay sees what the policy saw
+    for blank in ("", "  ", "\t\n"):
+        kept = {"patient": {"id": "p-test-0003"}, "context": {"rationale": blank}}
+        assert loggable_input(kept, "r")["context"] == {"rationale": blank}
 
 
 def test_v12_basis_is_logged_with_its_rule_and_citation():

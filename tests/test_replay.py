@@ -12,6 +12,7 @@ from service.audit import replay
 from service.cli.main import main
 from service.paths import policy_dir
 from tests.test_accounting import PRIVACY_OFFICER, disclosure, drive
+from tests.test_scenarios import FILES, load
 
 # ---------------------------------------------------------------- comparing (unit)
 
@@ -282,3 +283,16 @@ def test_replay_with_a_broken_policy_is_an_error(scenario_log, tmp_path, capsys)
     assert code == 2
     assert out == ""
     assert "opa build failed" in err
+
+
+@pytest.mark.integration
+def test_replay_of_every_scenario_fixture_changes_nothing(client, decision_log_path, capsys):
+    # What the log keeps of each input (pseudonyms, redacted free text) decides as the input did:
+    # a blank break-glass rationale stays blank (it once became "[redacted]" and replayed as an
+    # allow).
+    for path in FILES:
+        assert client.post("/v1/disclosures/decide", json=load(path)["request"]).status_code == 200
+    code, report = run_replay(
+        ["--fail-on-change", "--policies", str(policy_dir()), str(decision_log_path)], capsys
+    )
+    assert (code, report["evaluated"], report["changes"]) == (0, len(FILES), [])

@@ -33,8 +33,15 @@ def as_record(row: Mapping[str, Any]) -> dict[str, Any]:
         "purpose": row["purpose"],
         "categories": row["categories"],
         "elements_permitted": row["elements_permitted"],
-        "basis": row["basis"],
+        "basis": bases(row["basis"], row["basis_citations"]),
     }
+
+
+def bases(codes: list[str] | None, citations: list[str | None] | None) -> list[dict[str, Any]]:
+    """Each basis as logged, ``{code, citation}`` (citation None for a code-only record)."""
+    codes = codes or []
+    citations = citations or [None] * len(codes)
+    return [{"code": c, "citation": cit} for c, cit in zip(codes, citations, strict=True)]
 
 
 def entries(

@@ -35,6 +35,7 @@ COLUMNS: tuple[str, ...] = (
     "accountable",
     "break_glass",
     "basis",
+    "basis_citations",
     "reasons",
     "obligations",
     "policy_revision",
@@ -63,6 +64,9 @@ BASIS_CODES = (
     "list_transform(j.basis, lambda x: coalesce(json_extract_string(x, '$.code'),"
     " json_extract_string(x, '$')))"
 )
+#: The citation logged with each basis (NULL for a record that logged the code alone), in the
+#: order of ``BASIS_CODES``: the accounting quotes it (docs/accounting.md).
+BASIS_CITATIONS = "list_transform(j.basis, lambda x: json_extract_string(x, '$.citation'))"
 
 
 def literal(text: str) -> str:
@@ -134,7 +138,7 @@ SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTA
   j.recipient.type AS recipient_type, j.recipient.id AS recipient_id,
   j.recipient.name AS recipient_name, j.input.recipient.address AS recipient_address,
   j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass,
-  {BASIS_CODES} AS basis,
+  {BASIS_CODES} AS basis, {BASIS_CITATIONS} AS basis_citations,
   j.reasons, j.obligations, j.policy_revision, j.latency_ms, NULL::VARCHAR AS record,
   CAST(TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS DATE) AS day
 FROM read_json({literal(path)}, format = 'newline_delimited', columns = {JSON_COLUMNS},
@@ -152,7 +156,7 @@ SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTA
   j.recipient.type AS recipient_type, j.recipient.id AS recipient_id,
   j.recipient.name AS recipient_name, j.input.recipient.address AS recipient_address,
   j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass,
-  {BASIS_CODES} AS basis,
+  {BASIS_CODES} AS basis, {BASIS_CITATIONS} AS basis_citations,
   j.reasons, j.obligations, j.policy_revision, j.latency_ms, line AS record,
   CAST(TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS DATE) AS day
 FROM (
@@ -203,7 +207,8 @@ _EMPTY = (
     " NULL::VARCHAR AS recipient_address, NULL::VARCHAR AS purpose,"
     " NULL::VARCHAR[] AS categories, NULL::VARCHAR[] AS elements_permitted,"
     " NULL::BOOLEAN AS allow, NULL::BOOLEAN AS accountable, NULL::BOOLEAN AS break_glass,"
-    " NULL::VARCHAR[] AS basis, NULL::VARCHAR[] AS reasons, NULL::VARCHAR[] AS obligations,"
+    " NULL::VARCHAR[] AS basis, NULL::VARCHAR[] AS basis_citations,"
+    " NULL::VARCHAR[] AS reasons, NULL::VARCHAR[] AS obligations,"
     " NULL::VARCHAR AS policy_revision, NULL::DOUBLE AS latency_ms, NULL::VARCHAR AS record,"
     " NULL::DATE AS day) WHERE false"
 )
@@ -296,7 +301,7 @@ QUERIES: dict[str, str] = {
     # applied by service.audit.accounting exactly as for the line-by-line reader.
     "accounting": """
 SELECT decision_id, timestamp, recipient_type, recipient_id, recipient_name, recipient_address,
-  purpose, categories, elements_permitted, basis
+  purpose, categories, elements_permitted, basis, basis_citations
 FROM (
   SELECT *, row_number() OVER (PARTITION BY decision_id ORDER BY src) AS copy
   FROM decisions_all

@@ -218,7 +218,7 @@ def loggable_input(opa_input: dict[str, Any], patient_ref: str) -> dict[str, Any
     """The OPA input with the patient id replaced by its keyed pseudonym and free text removed.
 
     ``patient.id`` holds the pseudonym (so a replayed input is still well formed) and
-    ``patient.patient_ref`` says so; a non-null ``context.rationale`` becomes ``"[redacted]"``.
+    ``patient.patient_ref`` says so; a non-blank ``context.rationale`` becomes ``"[redacted]"``.
     """
     # Only the two objects that change are copied (the rest is shared, read-only, with the input
     # sent to OPA): a deep copy of the whole input cost more than rendering the record.
@@ -227,9 +227,15 @@ def loggable_input(opa_input: dict[str, Any], patient_ref: str) -> dict[str, Any
     if isinstance(patient, dict) and patient:
         logged["patient"] = {**patient, "id": patient_ref, "patient_ref": patient_ref}
     context = logged.get("context")
-    if isinstance(context, dict) and context.get("rationale") is not None:
+    if isinstance(context, dict) and _has_text(context.get("rationale")):
         logged["context"] = {**context, "rationale": REDACTED}
     return logged
+
+
+def _has_text(value: Any) -> bool:
+    """Free text to redact: a string with a character that is not white space. A blank one holds
+    nothing to hide and stays as it is, so a replay sees the blank the policy saw."""
+    return isinstance(value, str) and value.strip() != ""
 
 
 #: Recipient types that are the patient or act as the patient: their name and address are the
@@ -304,7 +310,7 @@ def without_raw_patient_id(opa_input: dict[str, Any], patient_ref: str) -> dict[
     if own:
         out["recipient"] = {
             **out["recipient"],
-            **{k: REDACTED for k in ("name", "address") if out["recipient"].get(k) is not None},
+            **{k: REDACTED for k in ("name", "address") if _has_text(out["recipient"].get(k))},
         }
     return out
 
