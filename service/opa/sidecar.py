@@ -28,7 +28,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -224,25 +224,20 @@ class OpaSidecar:
 
     def wait_ready(self, timeout: float = 20.0) -> OpaSidecar:
         """Wait until ``GET /health?bundles`` answers 200 (the bundle is activated)."""
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if not self.running():
-                code = self.process.returncode if self.process else None
-                raise RuntimeError(f"OPA exited before it was ready (exit code {code})")
-            try:
-                resp = requests.get(
-                    f"{self.url}/health?bundles",
-                    timeout=0.5,
-                    verify=self.tls[0] if self.tls else True,
-                )
-                if resp.status_code == 200 and self.running():
-                    return self
-                last = f"HTTP {resp.status_code}"
-            except requests.RequestException as exc:
-                last = type(exc).__name__
-            time.sleep(0.05)
-        raise TimeoutError(f"OPA at {self.url} not ready after {timeout:.0f}s ({last})")
+
+        def exited() -> str:
+            code = self.process.returncode if self.process else None
+            return f"OPA exited before it was ready (exit code {code})"
+
+        wait_http(
+            f"{self.url}/health?bundles",
+            timeout,
+            running=self.running,
+            exited=exited,
+            what=f"OPA at {self.url}",
+            verify=self.tls[0] if self.tls else True,
+        )
+        return self
 
     def stop(self, timeout: float = 5.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
@@ -267,6 +262,37 @@ class OpaSidecar:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def wait_http(
+    url: str,
+    timeout: float,
+    *,
+    running: Callable[[], bool],
+    exited: Callable[[], str],
+    what: str,
+    ready: Callable[[requests.Response], bool] = lambda r: r.status_code == 200,
+    interval: float = 0.05,
+    request_timeout: float = 0.5,
+    verify: bool | str = True,
+) -> requests.Response:
+    """Poll ``GET url`` until ``ready(answer)`` while ``running()`` (OPA, gunicorn); else
+    RuntimeError(``exited()``), or TimeoutError naming ``what`` and the last answer."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if not running():
+            raise RuntimeError(exited())
+        try:
+            resp = requests.get(url, timeout=request_timeout, verify=verify)
+        except requests.RequestException as exc:
+            last = type(exc).__name__
+        else:
+            last = f"HTTP {resp.status_code} {resp.text[:300]}".strip()
+            if ready(resp) and running():
+                return resp
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s ({last})")
 
 
 class OpaStartError(RuntimeError):

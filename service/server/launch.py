@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +23,13 @@ import structlog
 
 from service.config import PREFIX, Config
 from service.opa.policy_data import check_policy_data
-from service.opa.sidecar import OpaSidecar, build_bundle, die_with_parent, start_opa
+from service.opa.sidecar import (
+    OpaSidecar,
+    build_bundle,
+    die_with_parent,
+    start_opa,
+    wait_http,
+)
 
 log = structlog.get_logger("hipaa_gate.serve")
 
@@ -126,22 +131,15 @@ class Gunicorn:
         describe_exit: Callable[[], str] = lambda: "",
     ) -> requests.Response:
         """Poll ``url`` until ``ready(answer)``; RuntimeError if gunicorn exits first."""
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if not self.running():
-                code = self.process.returncode if self.process else None
-                raise RuntimeError(f"gunicorn exited with {code}:\n{describe_exit()}")
-            try:
-                resp = requests.get(url, timeout=5)
-            except requests.RequestException as exc:
-                last = type(exc).__name__
-            else:
-                last = f"{resp.status_code} {resp.text[:500]}"
-                if ready(resp):
-                    return resp
-            time.sleep(interval)
-        raise TimeoutError(f"{url} not ready after {timeout:.0f}s; last answer: {last}")
+
+        def exited() -> str:
+            code = self.process.returncode if self.process else None
+            return f"gunicorn exited with {code}:\n{describe_exit()}"
+
+        return wait_http(
+            url, timeout, running=self.running, exited=exited, what=url, ready=ready,
+            interval=interval, request_timeout=5,
+        )  # fmt: skip
 
     def stop(self, timeout: float, sig: int = signal.SIGTERM) -> int | None:
         """``sig`` (SIGTERM: graceful), SIGKILL to the session after ``timeout``, and any
