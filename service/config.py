@@ -126,6 +126,7 @@ class Config:
 _NAMES = {f.name for f in dataclasses.fields(Config)}
 #: Settings that are not variables: derived, or set in code.
 _NOT_VARIABLES = {"patient_ref_key_is_development", "clock", "given"}
+_DERIVED = {name.upper() for name in _NOT_VARIABLES}
 #: The defaults by variable name (without the prefix).
 DEFAULTS: dict[str, Any] = {
     f.name.upper(): f.default for f in dataclasses.fields(Config) if f.name not in _NOT_VARIABLES
@@ -250,9 +251,6 @@ def _from_environment(items: frozenset[tuple[str, str]]) -> Config:
 def _known(values: Mapping[str, Any]) -> dict[str, Any]:
     """The settings among ``values``: unknown ``HIPAA_GATE_*`` variables are ignored."""
     return {k: v for k, v in values.items() if k.lower() in _NAMES and k not in _DERIVED}
-
-
-_DERIVED = {name.upper() for name in _NOT_VARIABLES}
 
 
 def load(overrides: Mapping[str, Any] | None = None, environ=None) -> Config:
