@@ -40,7 +40,7 @@ _STATE_CODE = re.compile(r"^[A-Za-z]{2}$")
 
 def utc_now() -> str:
     """The decision time (RFC 3339, UTC) from the app's clock (``CLOCK``, service.config)."""
-    return _state().config["CLOCK"]().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _state().config.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _state() -> Any:
@@ -114,14 +114,14 @@ def write_decision_record(state: Any, record: dict[str, Any], failure: str | Non
 def decide() -> Response:
     g.endpoint_label = "decide"
     state = _state()
-    body = read_json(request, state.config["MAX_BODY_BYTES"])
+    body = read_json(request, state.config.max_body_bytes)
     decision_id = str(uuid.uuid4())
     now = utc_now()
     request_id = g.request_id
     if isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
     opa_input = build_opa_input(body, now=now, request_id=request_id, elements=state.elements)
-    ref = patient_ref(state.config["PATIENT_REF_KEY"], opa_input["patient"]["id"])
+    ref = patient_ref(state.config.patient_ref_key, opa_input["patient"]["id"])
     # A request id made from the patient id is PHI: it is answered, sent as X-Request-ID and
     # logged (every line, the access log too) with the patient id replaced by patient_ref.
     request_id = opa_input["request_id"] = replace_patient_id(
@@ -175,7 +175,7 @@ def decide() -> Response:
 def breach_plan() -> Response:
     g.endpoint_label = "breach_plan"
     state = _state()
-    body = read_json(request, state.config["MAX_BODY_BYTES"])
+    body = read_json(request, state.config.max_body_bytes)
     try:
         validate_request(body, schema="breach_plan.schema.json")
     except RequestValidationError as exc:
