@@ -106,6 +106,7 @@ check-policy: tools venv fmt-check rego-check lint check-data test-rego ## The p
 
 .PHONY: check-data
 check-data: venv ## Policy data: schemas and cross-references (roles' purposes and views, registry purposes)
+	$(PY) -m tests.vocabulary_copies
 	$(VENV)/bin/hipaa-gate check-data
 
 .PHONY: fmt-check

@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
+#: Hand-written: the allocation figures of the policy tuning rounds (bench/allocs.py), kept
+#: across runs.
+ALLOCATIONS = Path(__file__).resolve().parent / "allocations.md"
 
 
 def _steal(attack) -> str:
@@ -220,6 +223,8 @@ def markdown(context, evals, eval_summary, slowest, profile_rows, profile_metric
         )
     )
     w("")
+    if ALLOCATIONS.is_file():
+        w(ALLOCATIONS.read_text(encoding="utf-8").rstrip() + "\n")
     w("## Load test (vegeta)\n")
     rows = []
     for at in load["attacks"]:

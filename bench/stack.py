@@ -5,22 +5,19 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import requests
-
 from service.opa.sidecar import OpaSidecar, free_port
+from service.opa.sidecar import start_opa as _start_opa
+from service.server.launch import Gunicorn, gunicorn_command, shim_environment
 
 REPO = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Shim:
-    """gunicorn with gunicorn.conf.py and env config (development HMAC key), on a free port."""
+    """gunicorn with gunicorn.conf.py and env config (development HMAC key), on a free port,
+    started by the service's launcher (service.server.launch)."""
 
     def __init__(self, opa_url: str, workdir: Path, *, fsync: str, workers: int, threads: int):
         self.port = free_port()
@@ -28,70 +25,55 @@ class Shim:
         self.token = secrets.token_urlsafe(24)  # generated per run, never written anywhere
         self.decision_log = workdir / f"decisions-fsync-{fsync}.jsonl"
         self.stdout_path = workdir / f"shim-stdout-fsync-{fsync}.log"
-        self.env = {
-            **os.environ,
-            "HIPAA_GATE_BIND": f"127.0.0.1:{self.port}",
-            "HIPAA_GATE_OPA_URL": opa_url,
-            "HIPAA_GATE_DECISION_LOG": str(self.decision_log),
-            "HIPAA_GATE_LOG_FSYNC": fsync,
-            "HIPAA_GATE_DEV_MODE": "1",  # development HMAC key; everything else as in production
-            "HIPAA_GATE_API_TOKENS": self.token,
-            "HIPAA_GATE_WORKERS": str(workers),
-            "HIPAA_GATE_THREADS": str(threads),
-        }
-        self.env.pop("HIPAA_GATE_PATIENT_REF_KEY", None)
+        base = {k: v for k, v in os.environ.items() if k != "HIPAA_GATE_PATIENT_REF_KEY"}
+        self.env = shim_environment(
+            {
+                "BIND": f"127.0.0.1:{self.port}",
+                "OPA_URL": opa_url,
+                "DECISION_LOG": self.decision_log,
+                "LOG_FSYNC": fsync,
+                "DEV_MODE": 1,  # development HMAC key; everything else as in production
+                "API_TOKENS": self.token,
+                "WORKERS": workers,
+                "THREADS": threads,
+            },
+            base,
+        )
         self.fsync = fsync
         self.workers = workers
         self.threads = threads
-        self.process: subprocess.Popen[bytes] | None = None
+        self.gunicorn: Gunicorn | None = None
         self._stdout = None
 
+    @property
+    def process(self):
+        return self.gunicorn.process if self.gunicorn else None
+
     def command(self) -> list[str]:
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
         # The app is gunicorn.conf.py's wsgi_app (the factory), as `hipaa-gate serve` runs it.
-        return [gunicorn, "--config", str(REPO / "gunicorn.conf.py")]
+        return gunicorn_command(str(REPO / "gunicorn.conf.py"))
 
     def start(self, timeout: float = 60.0) -> Shim:
         self._stdout = open(self.stdout_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=REPO,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._stdout,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
+        self.gunicorn = Gunicorn(
+            self.env, command=self.command(), cwd=REPO, stdout=self._stdout, stderr=self._stdout
+        ).start()
+        self.gunicorn.wait_http(
+            f"{self.url}/readyz",
+            timeout,
+            ready=lambda r: r.status_code == 200 and len(self.worker_pids()) == self.workers,
+            interval=0.2,
+            describe_exit=lambda: self.stdout_path.read_text(errors="replace")[-2000:],
         )
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                tail = self.stdout_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"gunicorn exited ({self.process.returncode}):\n{tail}")
-            with contextlib.suppress(requests.RequestException):
-                resp = requests.get(f"{self.url}/readyz", timeout=1)
-                last = f"HTTP {resp.status_code} {resp.text[:300]}"
-                if resp.status_code == 200 and len(self.worker_pids()) == self.workers:
-                    return self
-            time.sleep(0.2)
-        raise TimeoutError(f"shim at {self.url} not ready after {timeout:.0f}s: {last}")
+        return self
 
     def worker_pids(self) -> list[int]:
         return children(self.process.pid) if self.process else []
 
     def stop(self) -> None:
-        proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        if proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)  # any straggler of this group only
+        gunicorn, self.gunicorn = self.gunicorn, None
+        if gunicorn is not None:
+            gunicorn.stop(timeout=15)
         if self._stdout is not None:
             self._stdout.close()
             self._stdout = None
@@ -103,25 +85,8 @@ class Shim:
         self.stop()
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """SIGTERM the gunicorn master if the benchmark dies without stopping it (PR_SET_PDEATHSIG)."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-
-
 def start_opa(bundle: Path, revision: str, workdir: Path) -> OpaSidecar:
-    opa = OpaSidecar(
-        bundle, addr=f"127.0.0.1:{free_port()}", revision=revision, log=workdir / "opa.log"
-    )
-    opa.start()
-    try:
-        opa.wait_ready(timeout=30)
-    except Exception:
-        opa.stop()
-        raise
-    return opa
+    return _start_opa(bundle, revision, log=workdir / "opa.log")
 
 
 def children(pid: int) -> list[int]:

@@ -20,6 +20,7 @@ from service.api.authorizations import bp as authorization_forms_bp
 from service.api.decisions import bp
 from service.api.openapi_examples import attach_examples
 from service.api.request_warnings import load_role_catalog
+from service.config import Config
 from service.errors import (
     ApiError,
     InternalError,
@@ -42,7 +43,7 @@ log = structlog.get_logger("hipaa_gate")
 
 @dataclass
 class AppState:
-    config: dict[str, Any]
+    config: Config
     opa: OpaClient
     log_sink: DecisionLogFile
     decision_logger: Any
@@ -90,50 +91,51 @@ def _http_error(exc: HTTPException) -> ApiError:
     return error
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app; configuration is ``HIPAA_GATE_*`` env vars overridden by ``config``."""
+def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
+    """Build the app from ``config``: a ``Config``, or overrides of the ``HIPAA_GATE_*``
+    variables by name (``service.config.resolve``)."""
     configure_logging()
     cfg = config_mod.resolve(config)
     app = Flask(__name__)
     app.config.update(
         # One byte over the limit: werkzeug stops reading a chunked body there (without raising),
         # so a body longer than the limit is seen as limit + 1 bytes and refused (service.api.body).
-        MAX_CONTENT_LENGTH=cfg["MAX_BODY_BYTES"] + 1,
+        MAX_CONTENT_LENGTH=cfg.max_body_bytes + 1,
         JSON_SORT_KEYS=False,
         TRUSTED_HOSTS=None,
     )
     app.json = JsonProvider(app)
     sink = DecisionLogFile(
-        cfg["DECISION_LOG"], fsync=cfg["LOG_FSYNC"] == "always", runtime_dir=cfg["RUNTIME_DIR"]
+        cfg.decision_log, fsync=cfg.log_fsync == "always", runtime_dir=cfg.runtime_dir
     )
     state = AppState(
         config=cfg,
         opa=OpaClient(
-            cfg["OPA_URL"],
-            connect_timeout=cfg["OPA_CONNECT_TIMEOUT"],
-            read_timeout=cfg["OPA_READ_TIMEOUT"],
-            ca_bundle=cfg["OPA_CA_BUNDLE"],
-            token=cfg["OPA_TOKEN"],
+            cfg.opa_url,
+            connect_timeout=cfg.opa_connect_timeout,
+            read_timeout=cfg.opa_read_timeout,
+            ca_bundle=cfg.opa_ca_bundle,
+            token=cfg.opa_token,
         ),
         log_sink=sink,
         decision_logger=make_decision_logger(sink),
         fallback_logger=make_decision_logger(StdoutOnly()),
-        elements=load_element_catalog(Path(cfg["POLICY_DIR"])),
-        openapi=load_openapi(explorer=cfg["EXPLORER"]),
-        expected_revision=cfg.get("POLICY_REVISION") or None,
-        roles=load_role_catalog(Path(cfg["POLICY_DIR"])),
+        elements=load_element_catalog(Path(cfg.policy_dir)),
+        openapi=load_openapi(explorer=cfg.explorer),
+        expected_revision=cfg.policy_revision or None,
+        roles=load_role_catalog(Path(cfg.policy_dir)),
     )
     app.extensions["hipaa_gate"] = state
     prepare_validation()
     structlog.contextvars.clear_contextvars()
-    if cfg["PATIENT_REF_KEY_IS_DEVELOPMENT"]:
+    if cfg.patient_ref_key_is_development:
         log.warning(
             "development_patient_ref_key",
             message="HIPAA_GATE_DEV_MODE=1 and no HIPAA_GATE_PATIENT_REF_KEY: patient_ref values "
             "use the published DEVELOPMENT key and are not pseudonymous. Never use with real data.",
         )
     if state.elements is None:
-        log.warning("element_catalog_missing", policy_dir=str(cfg["POLICY_DIR"]))
+        log.warning("element_catalog_missing", policy_dir=str(cfg.policy_dir))
 
     @app.before_request
     def start_request() -> None:
@@ -144,10 +146,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ctx.outcome = None
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=ctx.request_id)
-        if cfg["API_TOKENS"]:
+        if cfg.api_tokens:
             req = request._get_current_object()
             if req.path.startswith("/v1/") and not token_allowed(
-                req.headers.get("Authorization"), cfg["API_TOKENS"]
+                req.headers.get("Authorization"), cfg.api_tokens
             ):
                 raise Unauthorized()
 
@@ -200,7 +202,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(authorization_forms_bp)
     register_interop(app)
     attach_examples(state.openapi)  # examples of the operations built in code (interop)
-    if cfg["EXPLORER"]:  # the decision explorer page: development, or switched on explicitly
+    if cfg.explorer:  # the decision explorer page: development, or switched on explicitly
         from service.api import explorer
 
         app.register_blueprint(explorer.bp)

@@ -157,9 +157,8 @@ def fetch(client: OpaClient, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    from service.audit.replay import local_opa
+    from service import config
+    from service.opa.sidecar import local_opa
     from service.paths import policy_dir
 
     body = {
@@ -171,16 +170,16 @@ def run(args: argparse.Namespace) -> int:
     }
     try:
         validate_request(body, schema=SCHEMA)
-        url = os.environ.get("HIPAA_GATE_OPA_URL")
-        if url:
-            client = OpaClient(url, connect_timeout=2.0, read_timeout=10.0)
+        cfg = config.load()
+        if cfg.is_set("OPA_URL"):
+            client = OpaClient(cfg.opa_url, connect_timeout=2.0, read_timeout=10.0)
             try:
                 answer = fetch(client, body)
             finally:
                 client.close()
         else:
-            with local_opa(args.policies or policy_dir()) as (local_url, _revision):
-                client = OpaClient(local_url, connect_timeout=2.0, read_timeout=10.0)
+            with local_opa(args.policies or policy_dir()) as opa:
+                client = OpaClient(opa.url, connect_timeout=2.0, read_timeout=10.0)
                 try:
                     answer = fetch(client, body)
                 finally:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 from pathlib import Path
+
+from service import config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -15,13 +16,12 @@ SCHEMA_DIR = PACKAGE_DIR / "schemas"
 
 def policy_dir() -> Path:
     """``$HIPAA_GATE_POLICY_DIR``, else ``policies/`` next to this package (the repo checkout)."""
-    configured = os.environ.get("HIPAA_GATE_POLICY_DIR")
-    return Path(configured).resolve() if configured else REPO_DIR / "policies"
+    return config.load().policy_dir
 
 
 def opa_binary() -> str:
     """``$HIPAA_GATE_OPA_BIN``, else ``opa`` on PATH, else ``$(go env GOPATH)/bin/opa``."""
-    configured = os.environ.get("HIPAA_GATE_OPA_BIN")
+    configured = config.load().opa_bin
     if configured:
         return configured
     found = shutil.which("opa")

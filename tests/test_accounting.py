@@ -764,7 +764,8 @@ def test_accounting_of_a_log_written_by_the_running_service(
         {
             "code": "LAW_ENFORCEMENT",
             "statement": "a law enforcement purpose (court order, warrant or subpoena)",
-            "citation": "45 CFR 164.512(f)(1)",
+            # As logged: the rule's own citation (decision-api.md §5 v1.2).
+            "citation": "45 CFR 164.512(f)(1)(ii)(A)",
         }
     ]
     assert "164.512(f)" in le["purpose_statement"]

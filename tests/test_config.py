@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +210,50 @@ def test_the_clock_is_set_in_code_only():
     # ... and a clock given in code must be callable.
     with pytest.raises(config.ConfigError, match="CLOCK"):
         config.resolve({"CLOCK": "1999-01-01T00:00:00Z"}, environ={"HIPAA_GATE_DEV_MODE": "1"})
+
+
+def test_the_configuration_is_one_frozen_object():
+    cfg = config.load({"DEV_MODE": True, "WORKERS": "3"}, environ={"HIPAA_GATE_THREADS": "8"})
+    assert isinstance(cfg, config.Config)
+    assert (cfg.workers, cfg.threads) == (3, 8)
+    assert cfg["WORKERS"] == cfg.workers  # also by the variable's name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.workers = 4  # type: ignore[misc]
+    # A Config is taken as it is (create_app(config) accepts one, or overrides by name).
+    assert config.resolve(cfg) is cfg
+    assert [cfg.is_set(n) for n in ("WORKERS", "THREADS", "OPA_URL")] == [True, True, False]
+
+
+def test_commands_without_the_key_still_load_it_and_the_key_is_required_where_used():
+    cfg = config.load({}, environ={"HIPAA_GATE_OPA_URL": "http://127.0.0.1:9"})
+    assert cfg.patient_ref_key is None
+    assert cfg.opa_url == "http://127.0.0.1:9"
+    with pytest.raises(config.ConfigError, match="PATIENT_REF_KEY is not set: refusing to start"):
+        cfg.require_patient_ref_key()
+    # A key that is set but too short is a bad value wherever the configuration is read.
+    with pytest.raises(config.ConfigError, match="at least 16 characters"):
+        config.load({}, environ={"HIPAA_GATE_PATIENT_REF_KEY": "short"})
+
+
+def test_an_unknown_override_is_refused():
+    with pytest.raises(config.ConfigError, match=r"unknown setting\(s\): WORKRES"):
+        config.load({"DEV_MODE": True, "WORKRES": 3}, environ={})
+
+
+def test_gunicorn_settings_use_the_same_checks_and_messages():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIPAA_GATE_")} | {
+        "HIPAA_GATE_WORKERS": "many"
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", "import service.server.gunicorn_settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.returncode != 0
+    with pytest.raises(config.ConfigError) as refused:
+        config.load({}, environ={"HIPAA_GATE_WORKERS": "many"})
+    assert proc.stderr.strip().splitlines()[-1] == str(refused.value)
+    assert str(refused.value) == "HIPAA_GATE_WORKERS must be an integer"

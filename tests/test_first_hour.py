@@ -518,6 +518,7 @@ def test_the_request_reference_lists_the_catalogs_as_shipped():
 def test_a_person_at_a_terminal_gets_plain_lines(monkeypatch, capsys):
     """The plain lines go to stderr only when it is a terminal (``make run`` in a shell); the JSON
     log on stdout carries the same facts for everyone else."""
+    from service import config
     from service.server import serve
 
     class Tty:
@@ -533,7 +534,7 @@ def test_a_person_at_a_terminal_gets_plain_lines(monkeypatch, capsys):
         def flush(self):
             self.real.flush()
 
-    cfg = {"BIND": "127.0.0.1:18000", "EXPLORER": True}
+    cfg = config.load({"BIND": "127.0.0.1:18000", "EXPLORER": True})
     monkeypatch.setattr("sys.stderr", Tty(__import__("sys").stderr))
     serve._announce(cfg, None, serve.PolicyWatcher(REPO / "policies"))
     err = capsys.readouterr().err

@@ -296,3 +296,18 @@ def test_replay_of_every_scenario_fixture_changes_nothing(client, decision_log_p
         ["--fail-on-change", "--policies", str(policy_dir()), str(decision_log_path)], capsys
     )
     assert (code, report["evaluated"], report["changes"]) == (0, len(FILES), [])
+
+
+#: A decision log recorded by the shim before the service/ consolidation (issue 17): every
+#: scenario fixture, the example requests and the CDS Hooks worked examples, decided and logged
+#: through HTTP. Replaying it against today's policies is the "no behaviour changed" check; a
+#: deliberate policy change that alters one of these decisions must say so here and re-record it.
+RECORDED_LOG = Path(__file__).parent / "logs" / "decision-log-before-consolidation.jsonl.gz"
+
+
+@pytest.mark.integration
+def test_a_log_recorded_before_the_consolidation_replays_unchanged(capsys):
+    code, report = run_replay(
+        ["--fail-on-change", "--policies", str(policy_dir()), str(RECORDED_LOG)], capsys
+    )
+    assert (code, report["evaluated"], report["changes"], report["skipped"]) == (0, 212, [], 0)

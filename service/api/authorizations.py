@@ -29,7 +29,7 @@ LABEL = "hipaa.authorization_forms.requirements"
 def authorization_requirements() -> Response:
     g.endpoint_label = "authorization_requirements"
     state = current_app.extensions["hipaa_gate"]
-    body = read_json(request, state.config["MAX_BODY_BYTES"])
+    body = read_json(request, state.config.max_body_bytes)
     validate_request(body, schema=SCHEMA)
     try:
         answer = query(REQUIREMENTS_DOCUMENT, requirements_input(body), label=LABEL)

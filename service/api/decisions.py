@@ -40,7 +40,7 @@ _STATE_CODE = re.compile(r"^[A-Za-z]{2}$")
 
 def utc_now() -> str:
     """The decision time (RFC 3339, UTC) from the app's clock (``CLOCK``, service.config)."""
-    return _state().config["CLOCK"]().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _state().config.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _state() -> Any:
@@ -114,14 +114,14 @@ def write_decision_record(state: Any, record: dict[str, Any], failure: str | Non
 def decide() -> Response:
     g.endpoint_label = "decide"
     state = _state()
-    body = read_json(request, state.config["MAX_BODY_BYTES"])
+    body = read_json(request, state.config.max_body_bytes)
     decision_id = str(uuid.uuid4())
     now = utc_now()
     request_id = g.request_id
     if isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
     opa_input = build_opa_input(body, now=now, request_id=request_id, elements=state.elements)
-    ref = patient_ref(state.config["PATIENT_REF_KEY"], opa_input["patient"]["id"])
+    ref = patient_ref(state.config.patient_ref_key, opa_input["patient"]["id"])
     # A request id made from the patient id is PHI: it is answered, sent as X-Request-ID and
     # logged (every line, the access log too) with the patient id replaced by patient_ref.
     request_id = opa_input["request_id"] = replace_patient_id(
@@ -175,33 +175,34 @@ def decide() -> Response:
 def breach_plan() -> Response:
     g.endpoint_label = "breach_plan"
     state = _state()
-    body = read_json(request, state.config["MAX_BODY_BYTES"])
+    body = read_json(request, state.config.max_body_bytes)
     try:
         validate_request(body, schema="breach_plan.schema.json")
     except RequestValidationError as exc:
-        # The policy checks what the schema cannot (calendar dates, known states): ask it too, so
-        # that every problem is listed at once, not the policy's only after a second attempt.
+        # The schema owns the shape; the policy checks what it cannot (calendar dates, known
+        # states): ask it too, so that every problem is listed at once, not the policy's only
+        # after a second attempt. Its errors are read in one place (_policy_errors).
         exc.details = _with_policy_problems(exc.details, body)
         raise
-    plan_input = {
-        "discovered_on": body["discovered_on"],
-        "affected": body["affected"],
-        "part2_records": body.get("part2_records", False),
-        "covered_entity": body.get("covered_entity", False),
-    }
-    answer = _answer_or_503(BREACH_DOCUMENT, plan_input)
-    if not isinstance(answer, dict):
+    # A schema-valid body goes to the policy as sent: it applies the defaults itself.
+    answer = _answer_or_503(BREACH_DOCUMENT, body)
+    errors = _policy_errors(answer)
+    if errors is None:
         raise _unusable("hipaa.breach.plan")
-    errors = answer.get("errors")
     if errors:
-        details = [
-            {"path": str(e.get("path", "")), "message": str(e.get("message", e))}
-            if isinstance(e, dict)
-            else {"path": "", "message": str(e)}
-            for e in (errors if isinstance(errors, list) else [errors])
-        ]
-        raise RequestValidationError(details=details)
+        raise RequestValidationError(details=errors)
     return jsonify(answer)
+
+
+def _policy_errors(answer: Any) -> list[dict[str, str]] | None:
+    """The breach policy's ``errors`` as details (``[]`` for a plan; ``None``: not an answer)."""
+    errors = answer.get("errors", []) if isinstance(answer, dict) else None
+    if isinstance(errors, list) and all(
+        isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("message"), str)
+        for e in errors
+    ):
+        return [{"path": e["path"], "message": e["message"]} for e in errors]
+    return None
 
 
 def _with_policy_problems(details: list[dict[str, str]], body: Any) -> list[dict[str, str]]:
@@ -212,17 +213,11 @@ def _with_policy_problems(details: list[dict[str, str]], body: Any) -> list[dict
         answer = query(BREACH_DOCUMENT, body, label="hipaa.breach.plan")
     except OpaError:
         return details  # the schema's problems are enough for a 400
-    errors = answer.result.get("errors") if isinstance(answer.result, dict) else None
-    if not isinstance(errors, list):
-        return details
     seen = {d["path"] for d in details}
     extra = [
-        {"path": e["path"], "message": e["message"]}
-        for e in errors
-        if isinstance(e, dict)
-        and isinstance(e.get("path"), str)
-        and isinstance(e.get("message"), str)
-        and not any(e["path"] == p or e["path"].startswith(p + "/") for p in seen)
+        e
+        for e in _policy_errors(answer.result) or []
+        if not any(e["path"] == p or e["path"].startswith(p + "/") for p in seen)
     ]
     return sorted(details + extra, key=lambda d: (d["path"], d["message"]))
 

@@ -470,7 +470,7 @@ def run(
     not be read (the accounting printed may be incomplete), 2 on a usage error.
     ``today`` (default: today, UTC) ends the default window; tests set it."""
     try:
-        key = config.resolve(environ=environ)["PATIENT_REF_KEY"]
+        key = config.load(environ=environ).require_patient_ref_key()
     except config.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if "PATIENT_REF_KEY" in str(exc):

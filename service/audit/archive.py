@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from service.audit import sql
 from service.audit.engine import Engine, kind_of
 from service.audit.findings import iso
+from service.config import load as load_config
 from service.records.files import ProblemHandler, report_to_stderr
 
 SEAL_SUFFIX = ".seal.json"
@@ -65,9 +66,8 @@ def generate_keys(private_path: str, public_path: str) -> None:
     )
 
 
-def private_key(environ: Mapping[str, str] | None = None) -> Ed25519PrivateKey:
-    env = os.environ if environ is None else environ
-    path = env.get("HIPAA_GATE_SEAL_KEY")
+def private_key() -> Ed25519PrivateKey:
+    path = load_config().seal_key
     if not path:
         raise SealKeyError("HIPAA_GATE_SEAL_KEY (a PEM Ed25519 private key file) is not set")
     try:
@@ -79,12 +79,11 @@ def private_key(environ: Mapping[str, str] | None = None) -> Ed25519PrivateKey:
     return key
 
 
-def public_key(environ: Mapping[str, str] | None = None) -> Ed25519PublicKey:
+def public_key() -> Ed25519PublicKey:
     """``HIPAA_GATE_SEAL_PUBLIC_KEY``, else the public half of ``HIPAA_GATE_SEAL_KEY``."""
-    env = os.environ if environ is None else environ
-    path = env.get("HIPAA_GATE_SEAL_PUBLIC_KEY")
+    path = load_config().seal_public_key
     if not path:
-        return private_key(env).public_key()
+        return private_key().public_key()
     try:
         key = serialization.load_pem_public_key(Path(path).read_bytes())
     except (OSError, ValueError) as exc:
@@ -348,10 +347,9 @@ def archive_file(
     return result
 
 
-def is_live_log(path: str, environ: Mapping[str, str] | None = None) -> bool:
+def is_live_log(path: str) -> bool:
     """True for the file the service is writing (``HIPAA_GATE_DECISION_LOG``): not closed."""
-    env = os.environ if environ is None else environ
-    live = env.get("HIPAA_GATE_DECISION_LOG") or "./decision-log.jsonl"
+    live = load_config().decision_log
     try:
         return os.path.samefile(path, live)
     except OSError:

@@ -130,7 +130,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
     ref = args.patient_ref
     if args.patient:
-        key = service_config.resolve()["PATIENT_REF_KEY"]
+        key = service_config.load().require_patient_ref_key()
         ref = compute_patient_ref(key, args.patient)
     allow = {"allow": True, "deny": False, None: None}[args.outcome]
     with Engine(args.logfiles) as engine:

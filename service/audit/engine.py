@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from service.audit import sql
+from service.config import load as load_config
 from service.records.files import (
     DECISION_EVENT,
     GZIP_MAGIC,
@@ -95,16 +96,14 @@ class Engine:
         paths: list[str],
         *,
         on_problem: ProblemHandler = report_to_stderr,
-        environ: Mapping[str, str] | None = None,
         records: bool = False,
     ) -> None:
         """``records``: keep each JSON line in ``record`` (archive, seals; a slower parse)."""
-        env = os.environ if environ is None else environ
         self._json_source = sql.json_record_source if records else sql.json_source
         self._tmp = tempfile.TemporaryDirectory(prefix="hipaa-gate-audit-")
         self.on_problem = on_problem
         self.stats = EngineStats()
-        self.con = connect(env.get("HIPAA_GATE_AUDIT_MEMORY_LIMIT"), self._tmp.name)
+        self.con = connect(load_config().audit_memory_limit, self._tmp.name)
         self.sources: list[str] = []
         #: The JSON-lines files the views read: ``(path, compression)``, a cleaned copy in place
         #: of a file with unusable lines.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 
+from service.config import load as load_config
 from service.paths import policy_dir
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "audit.schema.json"
@@ -31,9 +31,8 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
 
 
-def default_path(environ: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    configured = env.get("HIPAA_GATE_AUDIT_CONFIG")
+def default_path() -> Path:
+    configured = load_config().audit_config
     return Path(configured) if configured else policy_dir() / "config" / "audit" / "data.json"
 
 

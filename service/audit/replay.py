@@ -12,18 +12,16 @@ docs/policy-changes.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from service.opa.client import OpaClient, OpaError
-from service.opa.sidecar import OpaSidecar, build_bundle, free_port
+from service.opa.sidecar import OpaStartError, local_opa
 from service.records.decision_log import basis_codes
 from service.records.files import ReadStats, read_records, report_to_stderr
 
@@ -47,35 +45,7 @@ NO_DECISION: dict[str, Any] = {
 
 
 class ReplayError(RuntimeError):
-    """The replay could not run (bundle build, OPA start, or a query without a decision)."""
-
-
-@contextlib.contextmanager
-def local_opa(
-    policies_dir: str | Path, *, ready_timeout: float = 30.0
-) -> Iterator[tuple[str, str]]:
-    """Build a bundle from ``policies_dir`` and run the hardened OPA on a free port.
-
-    Yields ``(url, revision)``; OPA is stopped and the bundle removed on exit.
-    """
-    with tempfile.TemporaryDirectory(prefix="hipaa-gate-opa-") as tmp:
-        try:
-            bundle, revision = build_bundle(policies_dir, tmp)
-        except (FileNotFoundError, RuntimeError) as exc:
-            raise ReplayError(str(exc)) from None
-        sidecar = OpaSidecar(
-            bundle, addr=f"127.0.0.1:{free_port()}", revision=revision, log=Path(tmp) / "opa.log"
-        )
-        sidecar.start()
-        try:
-            try:
-                sidecar.wait_ready(timeout=ready_timeout)
-            except (RuntimeError, TimeoutError) as exc:
-                log = (Path(tmp) / "opa.log").read_text(encoding="utf-8", errors="replace")
-                raise ReplayError(f"{exc}; OPA said: {log.strip()[-500:]}") from None
-            yield sidecar.url, revision
-        finally:
-            sidecar.stop()
+    """The replay could not run (a query without a decision)."""
 
 
 def is_policy_decision(record: dict[str, Any]) -> bool:
@@ -232,10 +202,10 @@ def replay(
 ) -> dict[str, Any]:
     """Read the logs, run OPA on ``policies_dir`` and return the report (``Report.as_dict``)."""
     records = read_records(logfiles, on_problem, stats)
-    with local_opa(policies_dir) as (url, revision):
-        client = OpaClient(url, connect_timeout=2.0, read_timeout=30.0)
+    with local_opa(policies_dir) as opa:
+        client = OpaClient(opa.url, connect_timeout=2.0, read_timeout=30.0)
         try:
-            report = replay_records(records, client, Report(str(policies_dir), revision))
+            report = replay_records(records, client, Report(str(policies_dir), opa.revision))
         finally:
             client.close()
     return report.as_dict()
@@ -306,7 +276,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    except ReplayError as exc:
+    except (ReplayError, OpaStartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(render(report, args.format))

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from service.audit.findings import iso
+from service.config import load as load_config
 from service.records.decision_log import DecisionLogFile
 from service.records.files import Problem, ProblemHandler, iter_lines, report_to_stderr
 
@@ -29,9 +30,8 @@ DEFAULT_REVIEW_LOG = "./review-log.jsonl"
 MAX_NOTE = 2000
 
 
-def review_log_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    return explicit or env.get("HIPAA_GATE_REVIEW_LOG") or DEFAULT_REVIEW_LOG
+def review_log_path(explicit: str | None) -> str:
+    return explicit or load_config().review_log or DEFAULT_REVIEW_LOG
 
 
 def record(

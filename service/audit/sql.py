@@ -128,9 +128,8 @@ JSON_COLUMNS = (
 )
 
 
-def json_source(path: str, compression: str, src: int) -> str:
-    """The decision records of one checked JSON-lines file as ``COLUMNS`` plus ``src``, ``day``,
-    parsed by ``read_json`` (``record`` is NULL: the analysis does not need the line)."""
+def _record_select(src: int, record: str, source: str) -> str:
+    """``COLUMNS`` plus ``src``, ``day`` from the decision records ``j`` of ``source``."""
     return f"""
 SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts,
   j.requester.user_id AS user_id, j.requester.roles AS roles,
@@ -139,32 +138,30 @@ SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTA
   j.recipient.name AS recipient_name, j.input.recipient.address AS recipient_address,
   j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass,
   {BASIS_CODES} AS basis, {BASIS_CITATIONS} AS basis_citations,
-  j.reasons, j.obligations, j.policy_revision, j.latency_ms, NULL::VARCHAR AS record,
+  j.reasons, j.obligations, j.policy_revision, j.latency_ms, {record} AS record,
   CAST(TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS DATE) AS day
-FROM read_json({literal(path)}, format = 'newline_delimited', columns = {JSON_COLUMNS},
-  compression = {literal(compression)}) AS j
+FROM {source}
 WHERE coalesce(j.event, 'disclosure_decision') = 'disclosure_decision'
 """
+
+
+def json_source(path: str, compression: str, src: int) -> str:
+    """The decision records of one checked JSON-lines file as ``COLUMNS`` plus ``src``, ``day``,
+    parsed by ``read_json`` (``record`` is NULL: the analysis does not need the line)."""
+    source = (
+        f"read_json({literal(path)}, format = 'newline_delimited', columns = {JSON_COLUMNS},"
+        f" compression = {literal(compression)}) AS j"
+    )
+    return _record_select(src, "NULL::VARCHAR", source)
 
 
 def json_record_source(path: str, compression: str, src: int) -> str:
     """As ``json_source``, with each record's original line in ``record`` (archive, seals)."""
-    return f"""
-SELECT {src} AS src, j.decision_id, j.timestamp, TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS ts,
-  j.requester.user_id AS user_id, j.requester.roles AS roles,
-  j.requester.organization_id AS organization_id, j.patient_ref, j.patient_state,
-  j.recipient.type AS recipient_type, j.recipient.id AS recipient_id,
-  j.recipient.name AS recipient_name, j.input.recipient.address AS recipient_address,
-  j.purpose, j.categories, j.elements_permitted, j.allow, j.accountable, j.break_glass,
-  {BASIS_CODES} AS basis, {BASIS_CITATIONS} AS basis_citations,
-  j.reasons, j.obligations, j.policy_revision, j.latency_ms, line AS record,
-  CAST(TRY_CAST(j.timestamp AS TIMESTAMPTZ) AS DATE) AS day
-FROM (
-  SELECT line, json_transform(line, {literal(RECORD_STRUCTURE)}) AS j
-  FROM {lines(path, compression)} WHERE line IS NOT NULL AND trim(line) <> ''
-)
-WHERE coalesce(j.event, 'disclosure_decision') = 'disclosure_decision'
-"""
+    source = (
+        f"(SELECT line, json_transform(line, {literal(RECORD_STRUCTURE)}) AS j"
+        f" FROM {lines(path, compression)} WHERE line IS NOT NULL AND trim(line) <> '')"
+    )
+    return _record_select(src, "line", source)
 
 
 def parquet_source(paths: list[str], src: int) -> str:

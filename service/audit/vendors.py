@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from service.audit.replay import ReplayError, local_opa
+from service import config
 from service.opa.client import OpaClient, OpaError
+from service.opa.sidecar import OpaStartError, local_opa
 from service.paths import policy_dir
 
 FINDINGS_DOCUMENT = "hipaa/vendors/findings"
@@ -56,8 +56,8 @@ def findings(
             return fetch(client, now)
         finally:
             client.close()
-    with local_opa(policies or policy_dir()) as (url, _revision):
-        client = OpaClient(url, connect_timeout=2.0, read_timeout=10.0)
+    with local_opa(policies or policy_dir()) as opa:
+        client = OpaClient(opa.url, connect_timeout=2.0, read_timeout=10.0)
         try:
             return fetch(client, now)
         finally:
@@ -120,17 +120,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     """``hipaa-gate vendors``: print the findings; 0, or 2 when OPA gave none."""
-    environ = os.environ if environ is None else environ
+    cfg = config.load(environ=environ)
     now = args.now or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         items = findings(
             now=now,
-            opa_url=environ.get("HIPAA_GATE_OPA_URL") or None,
+            opa_url=cfg.opa_url if cfg.is_set("OPA_URL") else None,
             policies=args.policies,
-            token=environ.get("HIPAA_GATE_OPA_TOKEN") or None,
-            ca_bundle=environ.get("HIPAA_GATE_OPA_CA_BUNDLE") or None,
+            token=cfg.opa_token,
+            ca_bundle=cfg.opa_ca_bundle,
         )
-    except (FindingsError, ReplayError) as exc:
+    except (FindingsError, OpaStartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(render(items, args.format, now))

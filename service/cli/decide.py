@@ -20,6 +20,7 @@ import sys
 import tempfile
 from typing import Any
 
+from service import config
 from service import log_config as logs
 from service.opa.sidecar import free_port
 
@@ -103,12 +104,10 @@ def decide_file(path: str, *, log_file: str | None = None, verbose: bool = False
             data = json.dumps(body).encode("utf-8")
             if verbose:
                 print(f"decide: sending the request of scenario {scenario}", file=sys.stderr)
-    log_file = log_file or os.environ.get("HIPAA_GATE_DECISION_LOG") or None
+    cfg = config.load()
+    log_file = log_file or (cfg.decision_log if cfg.is_set("DECISION_LOG") else None)
     keep_record = log_file is not None
-    if keep_record and not (
-        os.environ.get("HIPAA_GATE_PATIENT_REF_KEY")
-        or os.environ.get("HIPAA_GATE_DEV_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
-    ):
+    if keep_record and cfg.patient_ref_key is None:
         print(f"decide: {NEEDS_KEY}", file=sys.stderr)
         return 2
     show_logs = verbose or keep_record
@@ -122,7 +121,7 @@ def decide_file(path: str, *, log_file: str | None = None, verbose: bool = False
             opa_log = devnull
         logs.configure_logging()
         from service.app import create_app
-        from service.server.serve import start_local_opa
+        from service.server.launch import start_local_opa
 
         overrides: dict[str, object] = {"API_TOKENS": ()}
         if keep_record:
@@ -134,8 +133,8 @@ def decide_file(path: str, *, log_file: str | None = None, verbose: bool = False
             overrides["DECISION_LOG"] = os.path.join(tmp, "dry-run.jsonl")
             overrides["DEV_MODE"] = True
             overrides["PATIENT_REF_KEY"] = None
-        if not os.environ.get("HIPAA_GATE_OPA_URL"):
-            sidecar = start_local_opa(f"127.0.0.1:{free_port()}", log_to=opa_log)
+        if not cfg.is_set("OPA_URL"):
+            sidecar = start_local_opa(cfg, f"127.0.0.1:{free_port()}", log_to=opa_log)
             stack.callback(sidecar.stop)
             overrides["OPA_URL"] = sidecar.url
             overrides["POLICY_REVISION"] = sidecar.revision

@@ -3,8 +3,9 @@
 Every ``policies/config/<name>/data.json`` must satisfy ``schemas/<name>.schema.json``, and the
 cross-references a schema cannot express must hold: every view a role names exists, every element
 a view names is in the element catalog, every purpose a role, a business associate's BAA or an HIE
-agreement names is a purpose of the request contract. ``serve`` and ``decide`` run the same check
-before they build a bundle, so OPA never serves data that would quietly allow with an empty view.
+agreement names is a purpose of the vocabulary (``config/vocabulary``). ``serve`` and ``decide``
+run the same check before they build a bundle, so OPA never serves data that would quietly allow
+with an empty view.
 """
 
 from __future__ import annotations
@@ -30,12 +31,6 @@ class PolicyDataError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid policy data:\n  " + "\n  ".join(problems))
-
-
-def _request_purposes() -> set[str]:
-    from service.opa.input import load_schema
-
-    return set(load_schema("request.schema.json")["$defs"]["purpose"]["enum"])
 
 
 def _load(path: Path, problems: list[str], label: str) -> Any:
@@ -78,7 +73,8 @@ def _schema_problems(policies: Path, schemas: Path) -> tuple[dict[str, Any], lis
 
 def _reference_problems(data: dict[str, Any]) -> list[str]:
     problems: list[str] = []
-    purposes = _request_purposes()
+    vocabulary = data.get("vocabulary")
+    purposes = set(vocabulary.get("purposes") or {}) if isinstance(vocabulary, dict) else set()
     roles = data.get("roles")
     elements = data.get("elements")
     if isinstance(roles, dict):

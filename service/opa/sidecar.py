@@ -6,6 +6,10 @@ cannot overwrite bundle-owned policies or data), ``--authorization=basic`` with
 JSON logs at info level (request bodies are never logged), no GitHub version check, and OPA's
 decision logging left off so no input ever reaches OPA's own log.
 
+``start_opa`` starts it and waits until it serves its bundle (``hipaa-gate serve``, the reliability
+tests, ``make bench``); ``local_opa`` builds a bundle and runs OPA for one command (``replay``,
+``vendors``, ``authorization-form``).
+
 With a token (``HIPAA_GATE_OPA_TOKEN`` for ``hipaa-gate serve``), OPA also runs with
 ``--authentication=token`` and gets the token in its own environment, where the authz policy
 reads it (``opa.runtime().env``): every query must then carry it as a bearer token. The token
@@ -22,7 +26,9 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,11 +98,6 @@ def opa_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def configured_token(environ: dict[str, str] | None = None) -> str | None:
-    """``$HIPAA_GATE_OPA_TOKEN`` when set and non-empty, else None."""
-    return (os.environ if environ is None else environ).get(OPA_TOKEN_ENV) or None
-
-
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -104,7 +105,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Ask Linux to SIGTERM the child when the process that started it dies."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -214,7 +215,7 @@ class OpaSidecar:
             stdout=stream,
             stderr=stream,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         return self
 
@@ -223,25 +224,20 @@ class OpaSidecar:
 
     def wait_ready(self, timeout: float = 20.0) -> OpaSidecar:
         """Wait until ``GET /health?bundles`` answers 200 (the bundle is activated)."""
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if not self.running():
-                code = self.process.returncode if self.process else None
-                raise RuntimeError(f"OPA exited before it was ready (exit code {code})")
-            try:
-                resp = requests.get(
-                    f"{self.url}/health?bundles",
-                    timeout=0.5,
-                    verify=self.tls[0] if self.tls else True,
-                )
-                if resp.status_code == 200 and self.running():
-                    return self
-                last = f"HTTP {resp.status_code}"
-            except requests.RequestException as exc:
-                last = type(exc).__name__
-            time.sleep(0.05)
-        raise TimeoutError(f"OPA at {self.url} not ready after {timeout:.0f}s ({last})")
+
+        def exited() -> str:
+            code = self.process.returncode if self.process else None
+            return f"OPA exited before it was ready (exit code {code})"
+
+        wait_http(
+            f"{self.url}/health?bundles",
+            timeout,
+            running=self.running,
+            exited=exited,
+            what=f"OPA at {self.url}",
+            verify=self.tls[0] if self.tls else True,
+        )
+        return self
 
     def stop(self, timeout: float = 5.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
@@ -266,3 +262,86 @@ class OpaSidecar:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def wait_http(
+    url: str,
+    timeout: float,
+    *,
+    running: Callable[[], bool],
+    exited: Callable[[], str],
+    what: str,
+    ready: Callable[[requests.Response], bool] = lambda r: r.status_code == 200,
+    interval: float = 0.05,
+    request_timeout: float = 0.5,
+    verify: bool | str = True,
+) -> requests.Response:
+    """Poll ``GET url`` until ``ready(answer)`` while ``running()`` (OPA, gunicorn); else
+    RuntimeError(``exited()``), or TimeoutError naming ``what`` and the last answer."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if not running():
+            raise RuntimeError(exited())
+        try:
+            resp = requests.get(url, timeout=request_timeout, verify=verify)
+        except requests.RequestException as exc:
+            last = type(exc).__name__
+        else:
+            last = f"HTTP {resp.status_code} {resp.text[:300]}".strip()
+            if ready(resp) and running():
+                return resp
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s ({last})")
+
+
+class OpaStartError(RuntimeError):
+    """OPA could not be started: the bundle did not build, or OPA never became ready."""
+
+
+def start_opa(
+    bundle_path: str | os.PathLike[str],
+    revision: str | None,
+    *,
+    addr: str | None = None,
+    log: IO[Any] | str | os.PathLike[str] | None = None,
+    token: str | None = None,
+    ready_timeout: float = 30.0,
+) -> OpaSidecar:
+    """The hardened OPA serving ``bundle_path`` on ``addr`` (default: a free loopback port),
+    ready (its bundle activated); stopped again when it does not become ready."""
+    sidecar = OpaSidecar(
+        bundle_path, addr or f"127.0.0.1:{free_port()}", revision=revision, log=log, token=token
+    ).start()
+    try:
+        sidecar.wait_ready(timeout=ready_timeout)
+    except BaseException:
+        sidecar.stop()
+        raise
+    return sidecar
+
+
+@contextlib.contextmanager
+def local_opa(
+    policies_dir: str | os.PathLike[str], *, ready_timeout: float = 30.0
+) -> Iterator[OpaSidecar]:
+    """A bundle built from ``policies_dir`` served by OPA on a free port for one command.
+
+    OPA is stopped and the bundle removed on exit; ``OpaStartError`` says why it did not start
+    (with the end of OPA's own log).
+    """
+    with tempfile.TemporaryDirectory(prefix="hipaa-gate-opa-") as tmp:
+        try:
+            bundle, revision = build_bundle(policies_dir, tmp)
+        except (FileNotFoundError, RuntimeError) as exc:
+            raise OpaStartError(str(exc)) from None
+        log = Path(tmp) / "opa.log"
+        try:
+            sidecar = start_opa(bundle, revision, log=log, ready_timeout=ready_timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            said = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+            raise OpaStartError(f"{exc}; OPA said: {said.strip()[-500:]}") from None
+        try:
+            yield sidecar
+        finally:
+            sidecar.stop()

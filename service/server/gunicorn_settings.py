@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import os
 
-from service.config import DEFAULTS as _CONFIG_DEFAULTS
+from service import config as _config
 from service.log_config import configure_logging
 
+try:
+    _CFG = _config.load()  # every top-level name here is a gunicorn setting: private names only
+except _config.ConfigError as exc:
+    # gunicorn run directly (the image, the manifests) reports this and exits; `hipaa-gate
+    # serve` refuses the value earlier, with the same message.
+    raise SystemExit(str(exc)) from None
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(f"HIPAA_GATE_{name}", "")
-    if not value.strip():
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        # gunicorn run directly (the image, the manifests) reports this and exits; `hipaa-gate
-        # serve` refuses the value earlier (service.config).
-        raise SystemExit(f"HIPAA_GATE_{name} must be an integer, got {value!r}") from None
-
-
-bind = os.environ.get("HIPAA_GATE_BIND", "127.0.0.1:8000")
+bind = _CFG.bind
 # gunicorn's gthread worker; a request gunicorn refuses itself (malformed or oversized head) gets
 # the API's JSON error instead of gunicorn's HTML page.
 worker_class = "service.server.worker.JsonErrorThreadWorker"
@@ -35,11 +29,11 @@ worker_class = "service.server.worker.JsonErrorThreadWorker"
 # the C parser saved ~20 us of ~1.2 ms per decision here, not worth a native parser of untrusted
 # input on this path (docs/benchmarks.md).
 http_parser = "python"
-workers = _int("WORKERS", 2)
-threads = _int("THREADS", 4)
+workers = _CFG.workers
+threads = _CFG.threads
 wsgi_app = "service.app:create_app()"
 timeout = 30
-graceful_timeout = _int("GRACEFUL_TIMEOUT", _CONFIG_DEFAULTS["GRACEFUL_TIMEOUT"])
+graceful_timeout = _CFG.graceful_timeout
 # Seconds an idle keep-alive connection stays open. A gateway in front pools its connections and
 # reuses an idle one without warning; if this side closes it first, the gateway's next request
 # can meet the close and fail with a reset (a POST is not retried), as one of ~30,000 benchmark
@@ -47,12 +41,12 @@ graceful_timeout = _int("GRACEFUL_TIMEOUT", _CONFIG_DEFAULTS["GRACEFUL_TIMEOUT"]
 # upstream connections below this (nginx's upstream `keepalive_timeout` and an AWS ALB's idle
 # timeout are 60 s by default). An idle connection holds no thread, only a slot in the poller
 # (`worker_connections`).
-keepalive = _int("KEEPALIVE", _CONFIG_DEFAULTS["KEEPALIVE"])
+keepalive = _CFG.keepalive
 # Connections one worker holds at once (in use, idle keep-alive, or not yet sending): beyond it
 # the worker stops accepting (the rest wait in the listen backlog). Idle keep-alive connections
 # may take all but `threads` of them. Reading a request is bounded by HIPAA_GATE_HEAD_TIMEOUT and
 # HIPAA_GATE_BODY_TIMEOUT (service.server.worker).
-worker_connections = _int("WORKER_CONNECTIONS", _CONFIG_DEFAULTS["WORKER_CONNECTIONS"])
+worker_connections = _CFG.worker_connections
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs heartbeat
 # gunicorn >= 25 opens a runtime-management socket in $HOME by default; this service needs none.
 control_socket_disable = True
@@ -96,7 +90,7 @@ def child_exit(server, worker):
         multiprocess.mark_process_dead(worker.pid)
 
 
-_MAX_BODY_BYTES = _int("MAX_BODY_BYTES", _CONFIG_DEFAULTS["MAX_BODY_BYTES"])
+_MAX_BODY_BYTES = _CFG.max_body_bytes
 
 
 def pre_request(worker, req):

@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,46 +21,14 @@ from pathlib import Path
 import structlog
 
 from service import config as config_mod
+from service.config import Config
 from service.log_config import configure_logging
 from service.metrics import prepare_multiprocess_dir
 from service.opa.policy_data import PolicyDataError, check_policy_data
-from service.opa.sidecar import (
-    OpaSidecar,
-    _die_with_parent,
-    build_bundle,
-    configured_token,
-    content_revision,
-)
-from service.paths import REPO_DIR, policy_dir
+from service.opa.sidecar import OpaSidecar, build_bundle, content_revision, start_opa
+from service.server.launch import Gunicorn, shim_environment, start_local_opa
 
 log = structlog.get_logger("hipaa_gate.serve")
-
-
-def build_dir() -> Path:
-    configured = os.environ.get("HIPAA_GATE_BUILD_DIR")
-    return Path(configured) if configured else REPO_DIR / ".build"
-
-
-def start_local_opa(addr: str | None = None, log_to=None) -> OpaSidecar:
-    """Build the bundle from the policy directory and start the hardened OPA; wait until ready.
-
-    OPA's JSON log goes to ``log_to`` (a file object), by default this process's stdout/stderr.
-    With ``HIPAA_GATE_OPA_TOKEN`` set, OPA requires it of every query (``--authentication=token``;
-    the shim sends it, as ``OPA_TOKEN``).
-    """
-    check_policy_data(policy_dir())  # invalid data never becomes a bundle (names file, problem)
-    bundle, revision = build_bundle(policy_dir(), build_dir())
-    addr = addr or os.environ.get("HIPAA_GATE_OPA_ADDR", "127.0.0.1:8181")
-    sidecar = OpaSidecar(
-        bundle, addr, revision=revision, log=log_to, token=configured_token()
-    ).start()
-    try:
-        sidecar.wait_ready(timeout=30)
-    except BaseException:
-        sidecar.stop()
-        raise
-    log.info("opa_ready", url=sidecar.url, policy_revision=revision)
-    return sidecar
 
 
 def serve() -> int:
@@ -80,51 +47,40 @@ def serve() -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, request_stop)
 
-    env = dict(os.environ)
+    env = dict(os.environ)  # gunicorn's: the same configuration, with what serve adds
     opa: OpaSidecar | None = None
-    gunicorn: subprocess.Popen[bytes] | None = None
+    gunicorn: Gunicorn | None = None
     metrics_dir: str | None = None
     code = 0
     try:
         watcher: PolicyWatcher | None = None
-        if not env.get("HIPAA_GATE_OPA_URL"):
-            opa = start_local_opa()
-            env["HIPAA_GATE_OPA_URL"] = opa.url
-            env["HIPAA_GATE_POLICY_REVISION"] = opa.revision or ""
-            if cfg["DEV_MODE"]:
+        if not cfg.is_set("OPA_URL"):
+            opa = start_local_opa(cfg)
+            revision = opa.revision or ""
+            if cfg.dev_mode:
                 # Development: an edit under policies/ rebuilds the bundle and restarts OPA with
                 # it; the shim then accepts whichever revision OPA serves (readyz names it).
-                watcher = PolicyWatcher(policy_dir())
-                env["HIPAA_GATE_POLICY_REVISION"] = ""
+                watcher = PolicyWatcher(cfg.policy_dir)
+                revision = ""
+            env = shim_environment({"OPA_URL": opa.url, "POLICY_REVISION": revision}, env)
         if not env.get("PROMETHEUS_MULTIPROC_DIR"):
             metrics_dir = tempfile.mkdtemp(prefix="hipaa-gate-metrics-")
             env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         else:  # given (the image sets it): create it, drop a previous run's files
             prepare_multiprocess_dir(env)
         if stopping["signal"] is None:
-            gunicorn = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--config",
-                    "python:service.server.gunicorn_settings",
-                ],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-            log.info("gunicorn_started", pid=gunicorn.pid, bind=env.get("HIPAA_GATE_BIND"))
+            gunicorn = Gunicorn(env).start()
+            log.info("gunicorn_started", pid=gunicorn.pid, bind=cfg.bind)
         announced = False
         while stopping["signal"] is None:
-            if not announced and gunicorn is not None and _listening(cfg["BIND"]):
+            if not announced and gunicorn is not None and _listening(cfg.bind):
                 announced = True
                 _announce(cfg, opa, watcher)
             if watcher is not None and opa is not None and watcher.changed():
-                opa = _reload(opa, watcher)
-            if gunicorn is not None and gunicorn.poll() is not None:
-                log.error("child_exited", child="gunicorn", exit_code=gunicorn.returncode)
+                opa = _reload(cfg, opa, watcher)
+            if gunicorn is not None and not gunicorn.running():
+                exit_code = gunicorn.process.returncode if gunicorn.process else None
+                log.error("child_exited", child="gunicorn", exit_code=exit_code)
                 code = 1
                 break
             if opa is not None and not opa.running():
@@ -146,13 +102,8 @@ def serve() -> int:
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)
-        if gunicorn is not None and gunicorn.poll() is None:
-            gunicorn.send_signal(signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=cfg["GRACEFUL_TIMEOUT"] + 5)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
-                gunicorn.wait()
+        if gunicorn is not None:
+            gunicorn.stop(timeout=cfg.graceful_timeout + 5)
         if opa is not None:
             opa.stop()
         if metrics_dir:
@@ -179,19 +130,19 @@ def _listening(bind: str) -> bool:
         return False
 
 
-def _announce(cfg: dict, opa: OpaSidecar | None, watcher: PolicyWatcher | None) -> None:
-    shim = f"http://{cfg['BIND']}"
-    opa_url = opa.url if opa is not None else os.environ.get("HIPAA_GATE_OPA_URL", "")
+def _announce(cfg: Config, opa: OpaSidecar | None, watcher: PolicyWatcher | None) -> None:
+    shim = f"http://{cfg.bind}"
+    opa_url = opa.url if opa is not None else cfg.opa_url
     log.info(
         "listening",
         shim=shim,
         opa=opa_url,
-        explorer=f"{shim}/explorer" if cfg.get("EXPLORER") else None,
+        explorer=f"{shim}/explorer" if cfg.explorer else None,
         watching=str(watcher.root) if watcher is not None else None,
         message=f"listening on {shim}; OPA at {opa_url}",
     )
     _say(f"listening on {shim} (API {shim}/v1/..., OpenAPI {shim}/openapi.json); OPA at {opa_url}")
-    if cfg.get("EXPLORER"):
+    if cfg.explorer:
         _say(f"decision explorer: {shim}/explorer")
     if watcher is not None:
         _say(f"development mode: watching {watcher.root} - an edit there reloads the policies")
@@ -227,14 +178,14 @@ class PolicyWatcher:
         return True
 
 
-def _reload(opa: OpaSidecar, watcher: PolicyWatcher) -> OpaSidecar:
+def _reload(cfg: Config, opa: OpaSidecar, watcher: PolicyWatcher) -> OpaSidecar:
     """Rebuild the bundle and restart OPA with it; keep the running one when the new is bad."""
     old = opa.revision
     if content_revision(watcher.root) == old:
         return opa
     try:
         check_policy_data(watcher.root)
-        bundle, revision = build_bundle(watcher.root, build_dir())
+        bundle, revision = build_bundle(watcher.root, cfg.build_dir)
     except PolicyDataError as exc:
         log.error(
             "policy_reload_refused",
@@ -250,10 +201,7 @@ def _reload(opa: OpaSidecar, watcher: PolicyWatcher) -> OpaSidecar:
         _say(f"policies changed but do not build; still serving {old}: {exc}")
         return opa
     opa.stop()
-    fresh = OpaSidecar(
-        bundle, opa.addr, revision=revision, log=opa.log, token=configured_token()
-    ).start()
-    fresh.wait_ready(timeout=30)
+    fresh = start_opa(bundle, revision, addr=opa.addr, log=opa.log, token=cfg.opa_token)
     log.info(
         "policies_reloaded",
         old_revision=old,

@@ -22,7 +22,6 @@ gunicorn still decides what to refuse and with which status: only the page it wr
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 import uuid
@@ -33,8 +32,7 @@ import structlog
 from gunicorn.http.errors import ParseException
 from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
-from service import jsonio, metrics
-from service.config import DEFAULTS
+from service import config, jsonio, metrics
 from service.errors import MalformedBody, RequestTimeout
 
 #: Codes for the statuses gunicorn answers with (400 is the contract's ``invalid_request``).
@@ -125,11 +123,6 @@ class _JsonErrorPage:
 
     def __getattr__(self, name: str) -> Any:  # gettimeout, setblocking, ... as the socket's
         return getattr(self._sock, name)
-
-
-def _seconds(name: str) -> float:
-    value = os.environ.get(f"HIPAA_GATE_{name}", "").strip()
-    return float(int(value)) if value else float(DEFAULTS[name])
 
 
 class ClientSocket:
@@ -234,8 +227,8 @@ class _GuardedBody:
 class JsonErrorThreadWorker(ThreadWorker):
     """gunicorn's ``gthread`` worker with read deadlines; refusals answered in JSON."""
 
-    head_timeout = _seconds("HEAD_TIMEOUT")
-    body_timeout = _seconds("BODY_TIMEOUT")
+    head_timeout = float(config.load().head_timeout)
+    body_timeout = float(config.load().body_timeout)
 
     def handle(self, conn: Any) -> Any:
         sock = conn.sock

@@ -293,7 +293,8 @@ def build_bundle(out_dir: Path) -> tuple[Path, str]:
 
 
 class Opa:
-    """The real OPA sidecar (service.opa.sidecar.OpaSidecar) with its output captured to a file."""
+    """The real OPA sidecar, started by ``service.opa.sidecar.start_opa`` with its output
+    captured to a file; kill and signals for the fault tests."""
 
     def __init__(self, bundle: Path, port: int, log_path: Path):
         self.bundle = bundle
@@ -310,11 +311,12 @@ class Opa:
         return self.sidecar.process.pid  # type: ignore[union-attr]
 
     def start(self, timeout: float = 30) -> Opa:
-        from service.opa.sidecar import OpaSidecar
+        from service.opa.sidecar import start_opa
 
-        self.sidecar = OpaSidecar(self.bundle, addr=f"127.0.0.1:{self.port}", log=self.log_path)
-        self.sidecar.start()
-        self.sidecar.wait_ready(timeout=timeout)
+        self.sidecar = start_opa(
+            self.bundle, None, addr=f"127.0.0.1:{self.port}", log=self.log_path,
+            ready_timeout=timeout,
+        )  # fmt: skip
         return self
 
     def alive(self) -> bool:
@@ -336,7 +338,8 @@ class Opa:
 
 
 class Shim:
-    """The shim under gunicorn (gunicorn -c gunicorn.conf.py), output captured to files."""
+    """The shim under gunicorn (gunicorn -c gunicorn.conf.py, or ``argv``), started by the
+    service's launcher (``service.server.launch.Gunicorn``), its output captured to files."""
 
     def __init__(
         self,
@@ -356,24 +359,28 @@ class Shim:
         self.stderr_path = workdir / f"shim-{self.port}.stderr"
         self.env = {**_base_env(), "HIPAA_GATE_BIND": f"127.0.0.1:{self.port}", **env}
         self.argv = argv or [str(GUNICORN), "-c", str(REPO / "gunicorn.conf.py")]
-        self.proc: subprocess.Popen | None = None
+        self.gunicorn = None
+
+    @property
+    def proc(self) -> subprocess.Popen | None:
+        return self.gunicorn.process if self.gunicorn is not None else None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait: str | None = "/healthz", timeout: float = 40) -> Shim:
+        from service.server.launch import Gunicorn
+
         self._out = open(self.stdout_path, "ab")  # noqa: SIM115 - closed in stop()
         self._err = open(self.stderr_path, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            self.argv,
+        self.gunicorn = Gunicorn(
+            self.env,
+            command=self.argv,
             cwd=REPO,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if self.pipe_output else self._out,
             stderr=subprocess.PIPE if self.pipe_output else self._err,
-            start_new_session=True,
-        )
+        ).start()
         if self.pipe_output:
             for src, dst in ((self.proc.stdout, self._out), (self.proc.stderr, self._err)):
                 t = threading.Thread(target=_copy_stream, args=(src, dst), daemon=True)
@@ -384,25 +391,12 @@ class Shim:
         return self
 
     def wait_http(self, path: str, timeout: float, status: int = 200) -> None:
-        last = ["no answer"]
-
-        def ok() -> bool:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"shim exited with {self.proc.returncode}:\n{self.output()[-3000:]}"
-                )
-            try:
-                r = requests.get(self.url + path, timeout=5)
-            except requests.RequestException as exc:
-                last[0] = type(exc).__name__
-                return False
-            last[0] = f"{r.status_code} {r.text[:500]}"
-            return r.status_code == status
-
-        try:
-            wait_for(ok, timeout, 0.1, f"{path} -> {status}")
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}; last answer: {last[0]}") from None
+        self.gunicorn.wait_http(
+            self.url + path,
+            timeout,
+            ready=lambda r: r.status_code == status,
+            describe_exit=lambda: self.output()[-3000:],
+        )
 
     def output(self) -> str:
         parts = []
@@ -416,16 +410,7 @@ class Shim:
 
     def child_pids(self) -> list[int]:
         """Every process of the session gunicorn started in (master, workers, helpers)."""
-        pids = []
-        for d in Path("/proc").iterdir():
-            if not d.name.isdigit():
-                continue
-            try:
-                if os.getsid(int(d.name)) == self.proc.pid:
-                    pids.append(int(d.name))
-            except OSError:
-                continue
-        return pids
+        return self.gunicorn.session_pids() if self.gunicorn is not None else []
 
     def terminate(self, timeout: float = 40) -> int:
         """SIGTERM the master and wait for it; returns its exit code."""
@@ -434,18 +419,9 @@ class Shim:
 
     def stop(self) -> None:
         """Quick shutdown (gunicorn's SIGINT); graceful SIGTERM is what the fault tests test."""
-        if self.proc is None:
+        if self.gunicorn is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=30)
-        # Whatever is left in the session (stray workers): kill it, never leave processes behind.
-        for pid in self.child_pids():
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(Exception):
-            self.proc.wait(timeout=10)
+        self.gunicorn.stop(timeout=30, sig=signal.SIGINT)
         for t in self._copiers:
             t.join(timeout=10)
         for f in (getattr(self, "_out", None), getattr(self, "_err", None)):

@@ -49,6 +49,12 @@ _date_layout := "2006-01-02"
 
 # ---------------------------------------------------------------- validation
 
+# The shim checks the body against its JSON Schema (the shape) and then asks this policy, which
+# adds what the schema cannot say (a calendar date OPA can represent, a state of the vocabulary).
+# Queried directly, the policy refuses malformed input itself rather than planning from it: a
+# lower-case or unknown code, a negative or fractional count or a misspelt field would otherwise
+# drop duties from the plan without a word.
+
 _fields := object.keys(input) if is_object(input)
 
 _errors contains {"path": "", "message": "the body must be a JSON object"} if not is_object(input)

@@ -42,33 +42,8 @@ optional_enums := {
 	"/context/government_function": [["context", "government_function"], government_functions],
 }
 
-# The fast path's checks (validation.rego) for a request that gives a v1.2 enumeration: each
-# value is checked, and so are the facts a purpose needs (below). Written out twice rather than
-# shared through a helper rule, which would cost every decision a rule evaluation. This file's
-# name sorts after validation.rego, so OPA tries the common-case body there first.
-_well_formed_facts if {
-	_v12_context_given
-	input.patient.state in vocabulary.states_or_null
-	input.requester.state in vocabulary.states_or_null
-	input.recipient.state in vocabulary.states_or_null
-	_age_or_null(input.patient.age)
-	{
-		true, false, input.patient.present, input.patient.incapacitated, input.patient.deceased,
-		input.patient.minor_consented_care, input.recipient.identity_verified, input.recipient.involved_in_care,
-		input.data.part2_program, input.context.professional_judgment, input.context.serious_imminent_threat,
-		input.context.originator, input.context.oversight_of_originator, input.context.supervised_training,
-		input.context.legal_action_by_patient, input.context.against_patient, input.context.court_order,
-		input.context.subpoena, input.context.satisfactory_assurances, input.context.underwriting,
-		input.patient.inmate, input.data.part2_received_under_tpo_consent,
-		input.context.administrative_request_conditions_met, input.context.victim_agrees,
-		input.context.law_enforcement_representations, input.context.suspected_criminal_conduct,
-		input.context.emergency_response_interference, input.context.patient_directed,
-		input.context.representative_abuse_suspected, input.context.authorized_by_law,
-		input.context.report_required_by_law, input.context.part2_court_order, input.context.break_glass,
-	} == {true, false}
-	{true, false, null, input.patient.agrees, input.patient.objects} == {true, false, null}
-	type_name(input.context.rationale) in {"string", "null"}
-}
+# The fast path's second body (validation.rego) for a request that gives a v1.2 enumeration.
+_v12_context_well_formed if _v12_context_given
 
 # A request that gives one of the v1.2 enumerations (the fast path of validation.rego handles
 # the common case, none given, by four comparisons): each value is in its enumeration, and the
