@@ -7,8 +7,9 @@ alternately in one attack (so the host's drift touches both alike); the figure i
 median latency minus the decide median, per round, then the median over the rounds. The same
 Consent comes every time, so after each worker's first consult it is not validated by the FHIR
 models again (docs/interop.md §3): the figure is that of a client consulting again on a patient
-whose consents it sent before. `make bench` runs the pair in each of its rounds;
-`python bench/cds.py` runs only this pair (a short measurement).
+whose consents it sent before. `cds_added_p50_ms_first_seen` is the same with a Consent no
+worker has seen in every consult (validated every time). `make bench` runs both pairs in each of
+its rounds; `python bench/cds.py` runs only these (a short measurement).
 """
 
 from __future__ import annotations
@@ -35,8 +36,24 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "cds-hooks" / "part2-referral.request.json"
 
 
-def target_files(shim: stack.Shim, workdir: Path) -> tuple[Path, Path]:
-    """vegeta targets for the consult and its equivalent decide request; both checked first."""
+def first_seen_bodies(consult: bytes, count: int, tag: str) -> list[bytes]:
+    """``count`` copies of the consult whose Consent differs by its id alone: no worker has
+    validated any of them before (docs/interop.md §3), as for a patient consulted on first."""
+    hook = json.loads(consult)
+    bodies = []
+    for i in range(count):
+        resource = hook["context"]["consent"][0]
+        hook["context"]["consent"][0] = {**resource, "id": f"{resource['id']}-{tag}-{i}"}
+        bodies.append(json.dumps(hook).encode())
+        hook["context"]["consent"][0] = resource
+    return bodies
+
+
+def target_files(
+    shim: stack.Shim, workdir: Path, first_seen: int = 0, tag: str = ""
+) -> tuple[Path, Path]:
+    """vegeta targets for the consult and its equivalent decide request; both checked first.
+    With ``first_seen``, that many consults, each with a Consent no worker has seen."""
     consult = EXAMPLE.read_bytes()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {shim.token}"}
     shown = requests.post(
@@ -60,7 +77,12 @@ def target_files(shim: stack.Shim, workdir: Path) -> tuple[Path, Path]:
     consult_url = f"{shim.url}/cds-services/patient-consent-consult"
     decide_url = f"{shim.url}/v1/disclosures/decide"
     return (
-        loadgen.write_targets(workdir / "cds-consult.targets", consult_url, [consult], headers),
+        loadgen.write_targets(
+            workdir / "cds-consult.targets",
+            consult_url,
+            first_seen_bodies(consult, first_seen, tag) if first_seen else [consult],
+            headers,
+        ),
         loadgen.write_targets(workdir / "cds-decide.targets", decide_url, [decide], headers),
     )
 
@@ -84,11 +106,18 @@ class Pair:
 
 
 def run_pair(vegeta: Path, shim: stack.Shim, workdir: Path, *, rate: int, duration: int,
-             round_no: int, concurrency: int = 8) -> Pair:  # fmt: skip
-    """At ``rate`` requests/s, consult and decide alternately; each one's median latency."""
-    consult_targets, decide_targets = target_files(shim, workdir)
+             round_no: int, concurrency: int = 8, first_seen: bool = False) -> Pair:  # fmt: skip
+    """At ``rate`` requests/s, consult and decide alternately; each one's median latency.
+    ``first_seen``: every consult carries a Consent not seen before (none is sent twice)."""
+    count = rate * duration if first_seen else 0
+    consult_targets, decide_targets = target_files(
+        shim, workdir, first_seen=count, tag=f"r{round_no}"
+    )
     mixed = workdir / "cds-pair.targets"
-    lines = consult_targets.read_text().splitlines() + decide_targets.read_text().splitlines()
+    decide = decide_targets.read_text().splitlines()
+    lines = []
+    for consult in consult_targets.read_text().splitlines():
+        lines += [consult, *decide]
     mixed.write_text("\n".join(lines) + "\n")
     results = workdir / f"cds-pair-{round_no}.bin"
     subprocess.run(
@@ -143,26 +172,30 @@ def main(argv: list[str] | None = None) -> int:
             with stack.Shim(
                 opa.url, workdir, fsync="always", workers=args.workers, threads=args.threads
             ) as shim:
-                pairs = []
+                pairs: list[Pair] = []
+                cold: list[Pair] = []
                 for round_no in range(1, args.rounds + 1):
-                    pair = run_pair(
-                        vegeta, shim, workdir, rate=args.rate, duration=args.duration,
-                        round_no=round_no,
-                    )  # fmt: skip
-                    if not pair.ok:
-                        raise SystemExit("some requests failed")
-                    pairs.append(pair)
-                    print(
-                        f"round {round_no}: decide p50 {pair.decide_p50_ms:.3f} ms, "
-                        f"consult p50 {pair.consult_p50_ms:.3f} ms",
-                        flush=True,
-                    )
+                    for first_seen, found in ((False, pairs), (True, cold)):
+                        pair = run_pair(
+                            vegeta, shim, workdir, rate=args.rate, duration=args.duration,
+                            round_no=round_no, first_seen=first_seen,
+                        )  # fmt: skip
+                        if not pair.ok:
+                            raise SystemExit("some requests failed")
+                        found.append(pair)
+                        print(
+                            f"round {round_no}{' (first-seen Consents)' if first_seen else ''}: "
+                            f"decide p50 {pair.decide_p50_ms:.3f} ms, "
+                            f"consult p50 {pair.consult_p50_ms:.3f} ms",
+                            flush=True,
+                        )
         finally:
             opa.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     figures = {
         "cds_added_p50_ms": added_p50_ms(pairs),
+        "cds_added_p50_ms_first_seen": added_p50_ms(cold),
         "cds_rate_rps": args.rate,
         "rounds": args.rounds,
         "decide_p50_ms": [round(p.decide_p50_ms, 3) for p in pairs],
