@@ -128,3 +128,25 @@ def test_a_denial_record_of_the_same_decision_wins_on_both_paths(tmp_path):
     assert (result.verified, result.records, result.written) == (True, 2, 2)
     new, _ = disclosures.from_logs([str(out)], patient_ref=REF, window=WINDOW)
     assert [e["decision_id"] for e in new] == ["d-kept"]
+
+
+def test_an_archive_written_before_basis_citations_still_reads(tmp_path):
+    # Archive files from before the basis_citations column: the column reads as NULL, so the
+    # accounting words each basis with its general citation, as for a code-only record.
+    import duckdb
+
+    paths = _log(tmp_path)
+    out = tmp_path / "archive"
+    for path in paths:
+        assert archive.archive_file(path, str(out), on_problem=lambda p: None).verified
+    con = duckdb.connect()
+    for file in out.rglob("*.parquet"):
+        rel = con.read_parquet(str(file)).project("* EXCLUDE (basis_citations)")
+        rel.write_parquet(f"{file}.old")
+        file.with_name(file.name + ".old").replace(file)
+    new, _ = disclosures.from_logs(
+        [str(out)], patient_ref=REF, window=WINDOW, on_problem=lambda p: None
+    )
+    assert len(new) == 14
+    quoted = [b["citation"] for e in new for b in e["basis"] if b["code"] == "LAW_ENFORCEMENT"]
+    assert quoted == [accounting.BASIS_WORDS["LAW_ENFORCEMENT"][1]]

@@ -135,11 +135,17 @@ class Engine:
             source = self.checked_json(path, kind, index)
             if source is not None:
                 json_sources.append(source)
-        self.sources = json_sources + [sql.parquet_source(p, i) for i, p in parquet.items()]
+        self.sources = json_sources + [
+            sql.parquet_source(p, i, self._parquet_columns(p)) for i, p in parquet.items()
+        ]
         # The archive holds each decision once; anything else may overlap (rotated copies).
         deduplicate = bool(json_sources) or len(parquet) > 1
         for statement in sql.decisions_view(self.sources, deduplicate=deduplicate):
             self.con.execute(statement)
+
+    def _parquet_columns(self, paths: list[str]) -> set[str]:
+        """The columns the archive files hold together (older ones lack later columns)."""
+        return {row[0] for row in self.con.execute(sql.parquet_columns(paths)).fetchall()}
 
     def _parquet_readable(self, path: str) -> bool:
         try:

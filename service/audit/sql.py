@@ -164,14 +164,34 @@ def json_record_source(path: str, compression: str, src: int) -> str:
     return _record_select(src, "line", source)
 
 
-def parquet_source(paths: list[str], src: int) -> str:
-    """Parquet archive files (``day=YYYY-MM-DD/*.parquet``) as ``COLUMNS`` plus ``src``, ``day``."""
+#: Columns added to the archive after its first files were written, with their type: an
+#: archive written before holds none of them, and reads as NULL there.
+ADDED_COLUMNS = {"basis_citations": "VARCHAR[]"}
+
+
+def parquet_files(paths: list[str]) -> str:
     files = "[" + ", ".join(literal(p) for p in paths) + "]"
-    cols = ", ".join(COLUMNS)
     return (
-        f"SELECT {src} AS src, {cols}, day FROM read_parquet({files},"
-        " hive_partitioning = true, hive_types = {'day': DATE}, union_by_name = true)"
+        f"read_parquet({files}, hive_partitioning = true, hive_types = {{'day': DATE}},"
+        " union_by_name = true)"
     )
+
+
+def parquet_columns(paths: list[str]) -> str:
+    """The columns the archive files hold together (one row per column, its name first)."""
+    return f"DESCRIBE SELECT * FROM {parquet_files(paths)}"
+
+
+def parquet_source(paths: list[str], src: int, present: set[str] | None = None) -> str:
+    """Parquet archive files (``day=YYYY-MM-DD/*.parquet``) as ``COLUMNS`` plus ``src``, ``day``;
+    a column of ``ADDED_COLUMNS`` that is not ``present`` in them is NULL."""
+    cols = ", ".join(
+        f"NULL::{ADDED_COLUMNS[c]} AS {c}"
+        if present is not None and c in ADDED_COLUMNS and c not in present
+        else c
+        for c in COLUMNS
+    )
+    return f"SELECT {src} AS src, {cols}, day FROM {parquet_files(paths)}"
 
 
 def decisions_view(sources: list[str], *, deduplicate: bool) -> tuple[str, str]:
