@@ -99,16 +99,17 @@ _denies := ((permission_denies | safeguards.deny) | _gate_denies) | final_denies
 
 else := (((permission_denies | safeguards.deny) | _gate_denies) | final_denies) - break_glass.overridden
 
-# Rule A: an accountable disclosure must name its recipient (164.528(b)(2)(ii)). Bodies of the
-# outcome's own deny set (no_basis.rego), so that no extra rule is evaluated per decision; the
-# name is compared first (`==` on input is indexed, and most requests give a name).
+# Rule A: an accountable disclosure must name its recipient (164.528(b)(2)(ii)); a name of white
+# space alone names no one. Bodies of the outcome's own deny set (no_basis.rego), so that no extra
+# rule is evaluated per decision; the name is looked at first (`==` on input is indexed; the
+# trimmed name costs less than asking whether the disclosure is accountable).
 final_denies contains accounting.recipient_name_required if {
 	input.recipient.name == null
 	_accountable
 }
 
 final_denies contains accounting.recipient_name_required if {
-	input.recipient.name == ""
+	trim_space(input.recipient.name) == ""
 	_accountable
 }
 

@@ -90,7 +90,7 @@ test_allow_a_national_security_is_not_accountable if {
 }
 
 test_deny_a_accountable_without_recipient_name if {
-	every name in [null, ""] {
+	every name in [null, "", "   ", "\t\n"] {
 		d := data.hipaa.decision with input as _req({
 			"requester": {"roles": ["nurse"]}, "purpose": "public_health",
 			"recipient": {"type": "public_health_authority", "name": name},
