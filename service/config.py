@@ -23,9 +23,9 @@ from service.records.patient_ref import DEVELOPMENT_KEY
 
 PREFIX = "HIPAA_GATE_"
 
-#: The checkout this package runs from (service.paths.REPO_DIR): the default policy and build
-#: directories.
-_CHECKOUT = Path(__file__).resolve().parent.parent
+#: The checkout this package runs from (``service.paths.REPO_DIR``): the default policy and
+#: build directories.
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(ValueError):
@@ -64,10 +64,10 @@ class Config:
     max_body_bytes: int = 64 * 1024
     workers: int = 2
     threads: int = 4
-    policy_dir: Path = _CHECKOUT / "policies"
+    policy_dir: Path = CHECKOUT / "policies"
     #: The bundle revision the shim expects of OPA (serve sets it for gunicorn).
     policy_revision: str | None = None
-    build_dir: Path = _CHECKOUT / ".build"
+    build_dir: Path = CHECKOUT / ".build"
     # The decision explorer page (/explorer): unset, on exactly in development mode.
     explorer: bool = False
     # Private directory (0700) for files the workers share; default $XDG_RUNTIME_DIR/hipaa-gate

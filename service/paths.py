@@ -9,8 +9,8 @@ from pathlib import Path
 
 from service import config
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent
+REPO_DIR = config.CHECKOUT
+PACKAGE_DIR = REPO_DIR / "service"
 SCHEMA_DIR = PACKAGE_DIR / "schemas"
 
 
